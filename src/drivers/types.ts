@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { IssueSink } from '../experiment/issues.js';
+import type { FaultType, JsonObject, Target } from '../faults/types.js';
+import type { ProbeType } from '../probes/types.js';
+
+/** Selects targets of one driver: the experiment's `cohort.targets.selector`. */
+export interface TargetSelector {
+  names?: string[];
+  /** Glob-style name pattern (`payments-*`) or `/regex/`. */
+  namePattern?: string;
+  /** All must match. */
+  labels?: Record<string, string>;
+  image?: string;
+  namespaces?: string[];
+  /** Driver-specific extras (Compose project/service, field selectors...). */
+  [key: string]: unknown;
+}
+
+export interface DriverCallContext {
+  signal: AbortSignal;
+  logger: Logger;
+  timeoutMs: number;
+}
+
+/**
+ * The code that reaches one kind of system and offers faults and probes on it (STYLE.md 9).
+ * `config` is the driver's section of the experiment's `target` (e.g. `target.docker`), already
+ * validated by `parseConfig`. It is ledgered with every fault so `recover` can reconnect: it must hold
+ * no secret values (refer to files or environment variable names instead).
+ */
+export interface Driver<Config extends JsonObject = JsonObject, Conn = unknown> {
+  name: string;
+  summary: string;
+  faults: FaultType<any, any, Conn>[];
+  probes: ProbeType<any, Conn>[];
+  parseConfig(raw: Record<string, unknown> | undefined, issues: IssueSink): Config | undefined;
+  /** Opens a connection and checks the system answers (plan time). Throws FIREBREAK_E_DRIVER_UNREACHABLE. */
+  connect(config: Config, ctx: DriverCallContext): Promise<Conn>;
+  disconnect?(conn: Conn): Promise<void>;
+  /** Lists candidate targets matching a selector (target cohorts). Drivers without targets omit it. */
+  listTargets?(conn: Conn, selector: TargetSelector, ctx: DriverCallContext): Promise<Target[]>;
+}

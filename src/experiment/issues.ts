@@ -1,0 +1,53 @@
+/** One validation problem, with where it is. Validation collects all of them before reporting. */
+export interface Issue {
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Dotted field path, e.g. `faults[1].latency`. */
+  path: string;
+  message: string;
+  /** What was expected, shown in parentheses. */
+  expected?: string;
+}
+
+/**
+ * Collects issues for one document. `at(path)` returns a child sink whose paths are prefixed, so a
+ * driver validating its own attributes reports `faults[2].rate` without knowing where it sits.
+ */
+export interface IssueSink {
+  add(path: string, message: string, expected?: string): void;
+  at(prefix: string): IssueSink;
+  readonly count: number;
+}
+
+export function formatIssue(i: Issue): string {
+  const where = [i.file ?? '<input>', i.line, i.column].filter((x) => x !== undefined).join(':');
+  return `${where}: ${i.path || '(root)'}: ${i.message}${i.expected ? ` (expected ${i.expected})` : ''}`;
+}
+
+/** A plain sink for code that validates outside a document (CLI flags, library calls). */
+export function collectIssues(): IssueSink & { issues: Issue[] } {
+  const issues: Issue[] = [];
+  const make = (prefix: string): IssueSink => ({
+    add(path, message, expected) {
+      issues.push({ path: join(prefix, path), message, ...(expected ? { expected } : {}) });
+    },
+    at(p) {
+      return make(join(prefix, p));
+    },
+    get count() {
+      return issues.length;
+    },
+  });
+  return Object.assign(make(''), { issues });
+}
+
+export function joinPath(prefix: string, path: string): string {
+  return join(prefix, path);
+}
+
+function join(prefix: string, path: string): string {
+  if (!prefix) return path;
+  if (!path) return prefix;
+  return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
+}

@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { IssueSink } from '../experiment/issues.js';
+import type { SignalSource } from '../signals/types.js';
+import type { Target } from '../faults/types.js';
+
+/** What every probe call receives. */
+export interface ProbeContext<Conn = unknown> {
+  signal: AbortSignal;
+  logger: Logger;
+  runId: string;
+  timeoutMs: number;
+  connection: Conn;
+  /** Directory of the experiment file, for relative paths. */
+  baseDir: string;
+  /** The planned target cohorts, for probes that measure targets (container or pod saturation). */
+  targets?: { canary: Target[]; control: Target[] };
+}
+
+/**
+ * A probe's outcome. Results and errors share one shape (STYLE.md 5): a probe that could not run is
+ * `status: 'error'` with the reason flags, never a thrown exception out of the engine.
+ */
+export interface ProbeResult {
+  status: 'ok' | 'error';
+  /** The measured value: a number, a string, an object with fields tolerances can address. */
+  value?: unknown;
+  error?: { name: string; message: string; code?: string; cause?: unknown };
+  timedOut?: boolean;
+  canceled?: boolean;
+  startedAt: string;
+  durationMs: number;
+}
+
+/**
+ * `value` probes answer once per phase (an HTTP status, a command's output, a container's state).
+ * `signals` probes return a SignalSource the engine runs through the whole experiment, producing
+ * golden signals per cohort per window (load generator, proxy counters, Prometheus, saturation).
+ */
+export interface ValueProbeType<Attrs = unknown, Conn = unknown> {
+  kind: 'value';
+  type: string;
+  driver: string;
+  summary: string;
+  parse(attrs: Record<string, unknown>, issues: IssueSink): Attrs | undefined;
+  run(ctx: ProbeContext<Conn>, attrs: Attrs): Promise<unknown>;
+}
+
+export interface SignalProbeType<Attrs = unknown, Conn = unknown> {
+  kind: 'signals';
+  type: string;
+  driver: string;
+  summary: string;
+  parse(attrs: Record<string, unknown>, issues: IssueSink): Attrs | undefined;
+  source(ctx: Omit<ProbeContext<Conn>, 'signal'>, attrs: Attrs): SignalSource;
+}
+
+export type ProbeType<Attrs = any, Conn = any> = ValueProbeType<Attrs, Conn> | SignalProbeType<Attrs, Conn>;

@@ -1,0 +1,106 @@
+import * as hdr from 'hdr-histogram-js';
+import type { LatencyHistogram, LatencySummary } from './types.js';
+
+// Values are recorded in microseconds (1 µs .. 1 hour, 3 significant digits) and reported in ms.
+const LOWEST_US = 1;
+const HIGHEST_US = 3_600_000_000;
+
+type Hdr = ReturnType<typeof hdr.build>;
+
+/** HDR histogram of latencies, mergeable and encodable, with the API speaking milliseconds. */
+export class HdrLatencyHistogram implements LatencyHistogram {
+  readonly hdr: Hdr;
+
+  constructor(from?: Hdr) {
+    this.hdr =
+      from ??
+      hdr.build({
+        lowestDiscernibleValue: LOWEST_US,
+        highestTrackableValue: HIGHEST_US,
+        numberOfSignificantValueDigits: 3,
+        bitBucketSize: 'packed',
+        autoResize: true,
+        useWebAssembly: false,
+      });
+  }
+
+  get count(): number {
+    return this.hdr.totalCount;
+  }
+
+  record(ms: number): void {
+    this.hdr.recordValue(toMicros(ms));
+  }
+
+  recordCorrected(ms: number, expectedIntervalMs: number): void {
+    this.hdr.recordValueWithExpectedInterval(toMicros(ms), toMicros(expectedIntervalMs));
+  }
+
+  add(other: LatencyHistogram): void {
+    if (!(other instanceof HdrLatencyHistogram)) throw new TypeError('can only add another HdrLatencyHistogram');
+    this.hdr.add(other.hdr);
+  }
+
+  /** Removes `other`'s counts (turns cumulative snapshots into an interval). */
+  subtract(other: HdrLatencyHistogram): void {
+    this.hdr.subtract(other.hdr);
+  }
+
+  percentile(p: number): number {
+    return this.count === 0 ? 0 : this.hdr.getValueAtPercentile(p) / 1000;
+  }
+
+  summary(): LatencySummary {
+    if (this.count === 0) return emptySummary();
+    return {
+      count: this.count,
+      min: this.hdr.minNonZeroValue / 1000,
+      max: this.hdr.maxValue / 1000,
+      mean: this.hdr.mean / 1000,
+      p50: this.percentile(50),
+      p90: this.percentile(90),
+      p95: this.percentile(95),
+      p99: this.percentile(99),
+      p999: this.percentile(99.9),
+    };
+  }
+
+  reset(): void {
+    this.hdr.reset();
+  }
+
+  destroy(): void {
+    this.hdr.destroy();
+  }
+
+  clone(): HdrLatencyHistogram {
+    const copy = new HdrLatencyHistogram();
+    copy.hdr.add(this.hdr);
+    return copy;
+  }
+
+  /** Compressed base64 (the HdrHistogram interchange format), for the proxy API and journals. */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.hdr);
+  }
+
+  static decode(text: string): HdrLatencyHistogram {
+    const decoded = hdr.decodeFromCompressedBase64(text, 'packed', false);
+    const out = new HdrLatencyHistogram();
+    out.hdr.add(decoded);
+    decoded.destroy();
+    return out;
+  }
+}
+
+export function emptySummary(): LatencySummary {
+  return { count: 0, min: 0, max: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0 };
+}
+
+export function createHistogram(): HdrLatencyHistogram {
+  return new HdrLatencyHistogram();
+}
+
+function toMicros(ms: number): number {
+  return Math.min(HIGHEST_US, Math.max(LOWEST_US, Math.round(ms * 1000)));
+}

@@ -1,0 +1,55 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { FirebreakError } from '../errors.js';
+
+/** Sleeps for `ms`, rejecting with the signal's reason as soon as the signal aborts. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await delay(Math.max(0, ms), undefined, signal ? { signal } : undefined);
+}
+
+/** True when an error came from an aborted signal (ours or Node's AbortError). */
+export function isAbortError(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR');
+}
+
+/** A signal that aborts when the parent aborts or when `ms` elapses, whichever is first. */
+export function timeoutSignal(ms: number, parent?: AbortSignal): AbortSignal {
+  const timer = AbortSignal.timeout(Math.max(1, ms));
+  return parent ? AbortSignal.any([parent, timer]) : timer;
+}
+
+/**
+ * Runs `work` with a signal bounded by `ms`; rejects with FIREBREAK_E_TIMEOUT naming `what` when the
+ * time runs out, or with the parent's reason when the parent aborts. `work` should honour the signal;
+ * if it ignores it, the race still returns on time.
+ */
+export async function withTimeout<T>(
+  what: string,
+  ms: number,
+  work: (signal: AbortSignal) => Promise<T>,
+  parent?: AbortSignal,
+): Promise<T> {
+  const controller = new AbortController();
+  const onParent = (): void => controller.abort(parent?.reason);
+  if (parent?.aborted) throw parent.reason ?? new DOMException('aborted', 'AbortError');
+  parent?.addEventListener('abort', onParent, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new FirebreakError('FIREBREAK_E_TIMEOUT', `${what} timed out after ${ms} ms`);
+      controller.abort(err);
+      reject(err);
+    }, Math.max(1, ms));
+  });
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+  });
+  try {
+    return await Promise.race([work(controller.signal), timeout, aborted]);
+  } finally {
+    clearTimeout(timer);
+    parent?.removeEventListener('abort', onParent);
+    // Keep unobserved rejections of the losing racers quiet.
+    timeout.catch(() => undefined);
+    aborted.catch(() => undefined);
+  }
+}
