@@ -66,6 +66,7 @@ export const EXIT = {
   aborted: 2,
   'not-steady': 3,
   failed: 4,
+  inconclusive: 5,
   interrupted: 130,
   invalid: 64,
 } as const;

@@ -50,6 +50,20 @@ export class HdrLatencyHistogram implements LatencyHistogram {
     return this.count === 0 ? 0 : this.hdr.getValueAtPercentile(p) / 1000;
   }
 
+  /** How many recorded values exceed `ms` (the sequential latency test counts slow requests). */
+  countAbove(ms: number): number {
+    if (this.count === 0) return 0;
+    const limit = this.hdr.highestEquivalentValue(toMicros(ms));
+    const it = (this.hdr as unknown as { recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;
+    it.reset();
+    let n = 0;
+    while (it.hasNext()) {
+      const v = it.next();
+      if (v.valueIteratedTo > limit) n += v.countAtValueIteratedTo;
+    }
+    return n;
+  }
+
   summary(): LatencySummary {
     if (this.count === 0) return emptySummary();
     return {

@@ -1,0 +1,107 @@
+import { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXIT } from '../../errors.js';
+import { formatIssue } from '../../experiment/issues.js';
+import { expandPaths, loadExperimentFile, type Loaded } from '../../experiment/loader.js';
+import { parseVarFlags } from '../../experiment/variables.js';
+import { RunEvents } from '../../engine/events.js';
+import { runExperiment } from '../../engine/run.js';
+import { writeJournal, type Journal, type Status } from '../../engine/journal.js';
+import { attachProgress } from '../../report/progress.js';
+import { formatSummary } from '../../report/summary.js';
+import { collect, globalOptions, loggerFor, trapSignals, worstExit } from '../shared.js';
+
+interface RunFlags {
+  journal?: string;
+  dryRun?: boolean;
+  var: string[];
+  varFile: string[];
+  seed?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run experiments: measure, inject into the canary, watch, revert, measure, judge')
+    .argument('<paths...>', 'experiment files or directories')
+    .option('--journal <path>', 'where to write the journal (a file, or a directory for several runs)')
+    .option('--dry-run', 'print the plan (targets, faults, durations) and stop; touches nothing')
+    .option('--var <name=value>', 'set a variable (repeatable)', collect, [])
+    .option('--var-file <file>', 'read variables from a YAML/JSON/.env file (repeatable)', collect, [])
+    .option('--seed <seed>', 'seed for target selection (repeat a run exactly)')
+    .option('--json', 'print the journal(s) as JSON on stdout instead of the summary')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (paths: string[], flags: RunFlags, cmd: Command) => {
+      const files = expandPaths(paths);
+      const vars = parseVarFlags(flags.var);
+      // Validate everything before touching anything.
+      const loaded: Loaded[] = files.map((f) => loadExperimentFile(f, { vars, varFiles: flags.varFile }));
+      const invalid = loaded.filter((l) => l.issues.length);
+      if (invalid.length) {
+        for (const l of invalid) for (const i of l.issues) process.stderr.write(formatIssue(i) + '\n');
+        process.stderr.write(`firebreak: ${invalid.length} of ${files.length} experiment(s) invalid; nothing was run\n`);
+        process.exitCode = EXIT.invalid;
+        return;
+      }
+      const logger = loggerFor(cmd);
+      const statuses: (Status | 'planned')[] = [];
+      const journals: Journal[] = [];
+      for (const l of loaded) {
+        const events = new RunEvents();
+        const detach = attachProgress(events, process.stderr, { quiet: Boolean(flags.quiet) });
+        const trap = trapSignals(events);
+        try {
+          const result = await runExperiment(l.experiment!, {
+            logger, events, interruption: trap.interruption, given: l.given,
+            ...(globalOptions(cmd).ledger ? { ledgerPath: globalOptions(cmd).ledger } : {}),
+            ...(flags.dryRun ? { dryRun: true } : {}),
+            ...(flags.seed ? { seed: flags.seed } : {}),
+          });
+          statuses.push(result.status);
+          journals.push(result.journal);
+          if (flags.dryRun) {
+            if (!flags.json) process.stdout.write(formatPlan(result.journal) + '\n');
+          } else {
+            const path = journalPath(flags.journal, result.journal, loaded.length);
+            writeJournal(path, result.journal);
+            if (!flags.json) process.stdout.write(formatSummary(result.journal, path) + '\n');
+          }
+          if (trap.interruption.soft.signal.aborted) break;
+        } finally {
+          trap.release();
+          detach();
+        }
+      }
+      if (flags.json) process.stdout.write(JSON.stringify(journals.length === 1 ? journals[0] : journals, null, 2) + '\n');
+      process.exitCode = worstExit(statuses);
+    });
+}
+
+function journalPath(flag: string | undefined, journal: Journal, count: number): string {
+  const name = `${journal.startedAt.replace(/[:.]/g, '-')}-${journal.runId}.json`;
+  if (!flag) return join('.firebreak', 'journals', name);
+  const isDir = flag.endsWith('/') || (existsSync(flag) && statSync(flag).isDirectory()) || count > 1;
+  return isDir ? join(flag, name) : flag;
+}
+
+/** The dry-run plan: which targets, which faults, for how long. */
+export function formatPlan(j: Journal): string {
+  const p = j.plan;
+  if (!p) return `${j.experiment.title}: no plan (${j.verdict.reason})`;
+  const lines = [`${j.experiment.title}: plan (dry run, nothing touched)`];
+  lines.push(`  phases: before ${p.phases.before} ms, during ${p.phases.during} ms, after ${p.phases.after} ms, tick ${p.phases.tick} ms`);
+  if (p.targets) {
+    lines.push(`  targets (${p.targets.driver}): ${p.targets.canary.length} canary of ${p.targets.considered} considered`);
+    for (const t of p.targets.canary) lines.push(`    canary    ${t.name} (${t.id.slice(0, 12)})`);
+    for (const t of p.targets.control) lines.push(`    control   ${t.name} (${t.id.slice(0, 12)})`);
+    for (const t of p.targets.protected) lines.push(`    protected ${t.name} (${t.id.slice(0, 12)})`);
+  }
+  for (const f of p.faults) {
+    lines.push(`  fault ${f.id}: ${f.description}${f.target ? ` on ${f.target}` : ''}, from ${f.startMs} ms${f.durationMs !== undefined ? ` for ${f.durationMs} ms` : ' to the end of during'}`);
+  }
+  for (const pr of p.probes) lines.push(`  probe ${pr.name} (${pr.type}, ${pr.kind})`);
+  for (const a of p.aborts) lines.push(`  stop if ${a}`);
+  return lines.join('\n');
+}

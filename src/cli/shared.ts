@@ -1,0 +1,75 @@
+import { Command } from 'commander';
+import type { Logger } from 'pino';
+import { createLogger } from '../log.js';
+import { EXIT, FirebreakError, isFirebreakError } from '../errors.js';
+import { createInterruption, type Interruption } from '../engine/context.js';
+import type { RunEvents } from '../engine/events.js';
+import type { Status } from '../engine/journal.js';
+
+export interface GlobalOptions {
+  logLevel?: string;
+  ledger?: string;
+}
+
+export function globalOptions(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+export function loggerFor(cmd: Command): Logger {
+  return createLogger({ level: globalOptions(cmd).logLevel ?? process.env.FIREBREAK_LOG_LEVEL ?? 'warn' });
+}
+
+/** Repeated options collect into a list: `--var a=1 --var b=2`. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Most serious first: what a run of several experiments exits with. */
+const SEVERITY: (Status | 'planned')[] = ['interrupted', 'failed', 'aborted', 'not-steady', 'deviated', 'inconclusive', 'held', 'planned'];
+
+export function worstExit(statuses: (Status | 'planned')[]): number {
+  const worst = [...statuses].sort((a, b) => SEVERITY.indexOf(a) - SEVERITY.indexOf(b))[0];
+  if (!worst || worst === 'planned') return 0;
+  return EXIT[worst];
+}
+
+/**
+ * SIGINT/SIGTERM: the first interrupts the run (faults revert, then the after phase measures
+ * recovery); the second skips the after phase; reverts are never skipped.
+ */
+export function trapSignals(events?: RunEvents): { interruption: Interruption; release(): void } {
+  const interruption = createInterruption();
+  let count = 0;
+  const handler = (sig: NodeJS.Signals): void => {
+    count++;
+    interruption.reason ??= sig;
+    if (count === 1) {
+      interruption.soft.abort(new FirebreakError('FIREBREAK_E_INTERRUPTED', `interrupted by ${sig}`));
+      events?.emitEvent('interrupted', { signal: sig, hard: false });
+    } else if (count === 2) {
+      interruption.hard.abort(new FirebreakError('FIREBREAK_E_INTERRUPTED', `interrupted twice by ${sig}`));
+      events?.emitEvent('interrupted', { signal: sig, hard: true });
+    } else {
+      process.stderr.write(`firebreak: still reverting faults; they are never skipped (${sig} #${count})\n`);
+    }
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    interruption,
+    release() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+/** Prints an error the way every command does and returns its exit code. */
+export function reportError(err: unknown): number {
+  if (isFirebreakError(err)) {
+    process.stderr.write(`firebreak: ${err.code}: ${err.message}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`firebreak: ${(err as Error)?.stack ?? String(err)}\n`);
+  return EXIT.failed;
+}

@@ -1,0 +1,62 @@
+import { FirebreakError } from '../../errors.js';
+import { execCommand } from '../../util/exec.js';
+import type { FaultType, JsonObject } from '../../faults/types.js';
+import { readCommand, readDuration, readStringMap, readString, rejectUnknown } from './attrs.js';
+
+interface ProcessFaultAttrs {
+  apply: string | string[];
+  revert: string | string[];
+  timeoutMs: number;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+interface ProcessFaultState extends JsonObject {
+  apply: string | string[];
+  revert: string | string[];
+  timeoutMs: number;
+  cwd: string | null;
+  env: { [k: string]: string };
+}
+
+/** Wraps any tool the user already has: an apply command and a revert command. */
+export const processFault: FaultType<ProcessFaultAttrs, ProcessFaultState> = {
+  type: 'process',
+  driver: 'core',
+  summary: 'Runs an apply command, and a revert command to undo it (wraps any existing tool).',
+  scope: 'none',
+  parse(attrs, issues) {
+    rejectUnknown(attrs, ['apply', 'revert', 'timeout', 'cwd', 'env'], issues);
+    const apply = readCommand(attrs, 'apply', issues, true);
+    const revert = readCommand(attrs, 'revert', issues, true);
+    const timeoutMs = readDuration(attrs, 'timeout', issues, 30_000);
+    const cwd = readString(attrs, 'cwd', issues);
+    const env = readStringMap(attrs, 'env', issues);
+    if (!apply || !revert || timeoutMs === undefined) return undefined;
+    return { apply, revert, timeoutMs, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}) };
+  },
+  describe(a) {
+    return `run "${show(a.apply)}" (revert: "${show(a.revert)}")`;
+  },
+  async prepare(_ctx, a) {
+    return { apply: a.apply, revert: a.revert, timeoutMs: a.timeoutMs, cwd: a.cwd ?? process.cwd(), env: a.env ?? {} };
+  },
+  async apply(ctx, s) {
+    await run(s.apply, s, ctx.signal, 'apply');
+  },
+  async revert(ctx, s) {
+    await run(s.revert, s, ctx.signal, 'revert');
+  },
+};
+
+async function run(command: string | string[], s: ProcessFaultState, signal: AbortSignal, what: string): Promise<void> {
+  const r = await execCommand(command, { timeoutMs: s.timeoutMs, signal, cwd: s.cwd ?? undefined, env: s.env });
+  if (r.exitCode !== 0) {
+    const why = r.timedOut ? `timed out after ${s.timeoutMs} ms` : r.canceled ? 'was canceled' : `exited ${r.exitCode ?? r.signal}`;
+    throw new FirebreakError(what === 'apply' ? 'FIREBREAK_E_APPLY' : 'FIREBREAK_E_REVERT', `${what} command "${show(command)}" ${why}: ${r.stderr.trim().slice(0, 500)}`);
+  }
+}
+
+function show(c: string | string[]): string {
+  return typeof c === 'string' ? c : c.join(' ');
+}

@@ -1,0 +1,38 @@
+import { execCommand } from '../../util/exec.js';
+import type { ValueProbeType } from '../../probes/types.js';
+import { readCommand, readDuration, readString, readStringMap, rejectUnknown } from './attrs.js';
+
+interface ProcessProbeAttrs {
+  command: string | string[];
+  timeoutMs: number;
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/** Runs a command; tolerances look at `exitCode`, `stdout`, `stderr`, `durationMs`. */
+export const processProbe: ValueProbeType<ProcessProbeAttrs> = {
+  kind: 'value',
+  type: 'process',
+  driver: 'core',
+  summary: 'Runs a command and answers its exit code and output.',
+  parse(attrs, issues) {
+    rejectUnknown(attrs, ['command', 'timeout', 'cwd', 'env'], issues);
+    const command = readCommand(attrs, 'command', issues, true);
+    const timeoutMs = readDuration(attrs, 'timeout', issues, 10_000);
+    const cwd = readString(attrs, 'cwd', issues);
+    const env = readStringMap(attrs, 'env', issues);
+    if (!command || timeoutMs === undefined) return undefined;
+    return { command, timeoutMs, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}) };
+  },
+  async run(ctx, a) {
+    const r = await execCommand(a.command, { timeoutMs: Math.min(a.timeoutMs, ctx.timeoutMs), signal: ctx.signal, cwd: a.cwd ?? ctx.baseDir, ...(a.env ? { env: a.env } : {}) });
+    return {
+      exitCode: r.exitCode,
+      signal: r.signal,
+      stdout: r.stdout.trim(),
+      stderr: r.stderr.trim(),
+      durationMs: Math.round(r.durationMs),
+      timedOut: r.timedOut,
+    };
+  },
+};

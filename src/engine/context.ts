@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import type { Registry } from '../drivers/registry.js';
+import type { Driver } from '../drivers/types.js';
+import type { Experiment, FaultSpec } from '../experiment/model.js';
+import type { JsonObject, Target } from '../faults/types.js';
+import type { Ledger } from './ledger.js';
+import type { RunEvents } from './events.js';
+import type { Journal } from './journal.js';
+
+/** One fault on one target: the unit the engine applies, ledgers and reverts. */
+export interface Instance {
+  /** `<runId>-<fault index>-<target index>`: the ledger id and the name of what the fault creates. */
+  id: string;
+  faultIndex: number;
+  spec: FaultSpec;
+  target?: Target;
+  description: string;
+  state?: JsonObject;
+  applied: boolean;
+  reverted: boolean;
+  /** Set once an apply was attempted (intent ledgered): such an instance must be reverted. */
+  attempted: boolean;
+}
+
+export interface DriverHandle {
+  driver: Driver<any, any>;
+  config: JsonObject;
+  connection: unknown;
+}
+
+/** Stops a run from outside: the first signal interrupts (revert, then after); the second skips after. */
+export interface Interruption {
+  /** Aborts every wait of the run: phases end early, faults revert. */
+  soft: AbortController;
+  /** Aborts the after phase too. Reverts are never aborted. */
+  hard: AbortController;
+  reason?: string;
+}
+
+export function createInterruption(): Interruption {
+  return { soft: new AbortController(), hard: new AbortController() };
+}
+
+export interface RunContext {
+  runId: string;
+  experiment: Experiment;
+  registry: Registry;
+  logger: Logger;
+  ledger: Ledger;
+  events: RunEvents;
+  interruption: Interruption;
+  drivers: Map<string, DriverHandle>;
+  instances: Instance[];
+  targets?: { driver: string; canary: Target[]; control: Target[]; protected: Target[]; considered: number };
+  journal: Journal;
+  /** Set when a stop condition tripped: the during phase ends and faults revert at once. */
+  abort: AbortController;
+  options: { seed?: string };
+}

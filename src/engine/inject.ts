@@ -1,0 +1,92 @@
+import { FirebreakError, describeError } from '../errors.js';
+import { withTimeout } from '../util/abort.js';
+import type { FaultContext, JsonObject } from '../faults/types.js';
+import type { Instance, RunContext } from './context.js';
+import type { FaultRecord } from './journal.js';
+import { revertWithRetries } from './revert.js';
+
+function faultContext(ctx: RunContext, inst: Instance, signal: AbortSignal): FaultContext {
+  const handle = ctx.drivers.get(inst.spec.driver)!;
+  return {
+    signal,
+    logger: ctx.logger.child({ fault: inst.spec.type, instance: inst.id }),
+    runId: ctx.runId,
+    instanceId: inst.id,
+    timeoutMs: ctx.experiment.phases.callTimeout,
+    connection: handle.connection,
+  };
+}
+
+function record(ctx: RunContext, inst: Instance): FaultRecord {
+  let r = ctx.journal.faults.find((f) => f.id === inst.id);
+  if (!r) {
+    r = { id: inst.id, fault: inst.spec.type, name: inst.spec.name, description: inst.description, ...(inst.target ? { target: inst.target } : {}), revertAttempts: 0 };
+    ctx.journal.faults.push(r);
+  }
+  return r;
+}
+
+/**
+ * Ledgers the intent (with the state needed to undo it), applies, ledgers `applied`. Once the intent
+ * is on disk the instance counts as attempted and will be reverted whatever happens next.
+ */
+export async function applyInstance(ctx: RunContext, inst: Instance): Promise<void> {
+  const fault = ctx.registry.fault(inst.spec.type)!;
+  const handle = ctx.drivers.get(inst.spec.driver)!;
+  const timeoutMs = ctx.experiment.phases.callTimeout;
+  const rec = record(ctx, inst);
+  try {
+    const state = await withTimeout(`preparing ${inst.spec.type}`, timeoutMs, (signal) => fault.prepare(faultContext(ctx, inst, signal), inst.spec.attrs, inst.target), ctx.interruption.soft.signal);
+    inst.state = state;
+    ctx.ledger.append({
+      event: 'intent', id: inst.id, runId: ctx.runId, fault: inst.spec.type, driver: inst.spec.driver,
+      driverConfig: handle.config, ...(inst.target ? { target: inst.target } : {}), state, description: inst.description,
+    });
+    inst.attempted = true;
+    const next = await withTimeout(`applying ${inst.spec.type}`, timeoutMs, (signal) => fault.apply(faultContext(ctx, inst, signal), state), ctx.interruption.soft.signal);
+    if (next) inst.state = next as JsonObject;
+    ctx.ledger.append({ event: 'applied', id: inst.id, runId: ctx.runId, state: inst.state });
+    inst.applied = true;
+    rec.state = inst.state;
+    rec.appliedAt = new Date().toISOString();
+    ctx.events.emitEvent('fault-applied', { id: inst.id, fault: inst.spec.type, description: inst.description, ...(inst.target ? { target: inst.target } : {}) });
+  } catch (err) {
+    const message = describeError(err).message;
+    rec.error = message;
+    ctx.events.emitEvent('fault-apply-failed', { id: inst.id, fault: inst.spec.type, error: message });
+    throw new FirebreakError('FIREBREAK_E_APPLY', `applying ${inst.description} failed: ${message}`, { cause: err });
+  }
+}
+
+/** Reverts one instance if it was attempted and not yet reverted. */
+export async function revertInstance(ctx: RunContext, inst: Instance): Promise<boolean> {
+  if (!inst.attempted || inst.reverted || !inst.state) return true;
+  const fault = ctx.registry.fault(inst.spec.type)!;
+  const handle = ctx.drivers.get(inst.spec.driver)!;
+  const rec = record(ctx, inst);
+  const outcome = await revertWithRetries({
+    id: inst.id, runId: ctx.runId, fault, connection: handle.connection, state: inst.state,
+    logger: ctx.logger.child({ fault: inst.spec.type, instance: inst.id }), ledger: ctx.ledger, timeoutMs: ctx.experiment.phases.callTimeout,
+  });
+  rec.revertAttempts = outcome.attempts;
+  if (outcome.verified !== undefined) rec.verified = outcome.verified;
+  if (outcome.verifyDetail) rec.verifyDetail = outcome.verifyDetail;
+  if (outcome.ok) {
+    inst.reverted = true;
+    rec.revertedAt = new Date().toISOString();
+    ctx.events.emitEvent('fault-reverted', { id: inst.id, fault: inst.spec.type, description: inst.description, ...(inst.target ? { target: inst.target } : {}), ...(outcome.verified !== undefined ? { verified: outcome.verified } : {}), attempts: outcome.attempts });
+    return true;
+  }
+  rec.error = outcome.error;
+  ctx.events.emitEvent('fault-revert-failed', { id: inst.id, fault: inst.spec.type, error: outcome.error ?? 'unknown', attempts: outcome.attempts });
+  return false;
+}
+
+/** Reverts every attempted instance in reverse order of application. Returns the ids that failed. */
+export async function revertAll(ctx: RunContext): Promise<string[]> {
+  const failed: string[] = [];
+  for (const inst of [...ctx.instances].reverse()) {
+    if (!(await revertInstance(ctx, inst))) failed.push(inst.id);
+  }
+  return failed;
+}

@@ -1,0 +1,154 @@
+import { describeError } from '../errors.js';
+import { isAbortError, withTimeout } from '../util/abort.js';
+import { summarizeWindow, mergeIntervals } from '../signals/window.js';
+import type { CohortInterval, CohortName, SignalSource, WindowSignals } from '../signals/types.js';
+import type { PhaseName, ProbeSpec } from '../experiment/model.js';
+import type { ProbeContext, ProbeResult, SignalProbeType, ValueProbeType } from '../probes/types.js';
+import type { RunContext } from './context.js';
+import type { TickCohort } from './events.js';
+import type { PhaseRecord } from './journal.js';
+
+export type CohortKey = CohortName | 'all';
+export type Intervals = Partial<Record<CohortKey, CohortInterval[]>>;
+
+function probeContext(ctx: RunContext, spec: ProbeSpec, signal: AbortSignal): ProbeContext {
+  const handle = ctx.drivers.get(spec.driver);
+  return {
+    signal,
+    logger: ctx.logger.child({ probe: spec.name }),
+    runId: ctx.runId,
+    timeoutMs: ctx.experiment.phases.callTimeout,
+    connection: handle?.connection,
+    baseDir: ctx.experiment.baseDir,
+    ...(ctx.targets ? { targets: { canary: ctx.targets.canary, control: ctx.targets.control } } : {}),
+  };
+}
+
+/**
+ * Runs the signals probes for the whole experiment and files each tick's intervals under the phase
+ * that was live when they were collected.
+ */
+export class SignalHub {
+  private readonly sources = new Map<string, SignalSource>();
+  readonly byPhase = new Map<PhaseName, Map<string, Intervals>>();
+  private started = false;
+
+  constructor(private readonly ctx: RunContext) {
+    for (const spec of ctx.experiment.hypothesis.probes) {
+      if (spec.kind !== 'signals') continue;
+      const type = ctx.registry.probe(spec.type) as SignalProbeType;
+      const { signal: _s, ...pctx } = probeContext(ctx, spec, new AbortController().signal);
+      this.sources.set(spec.name, type.source(pctx, spec.attrs));
+    }
+  }
+
+  get size(): number {
+    return this.sources.size;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    for (const [name, src] of this.sources) {
+      await withTimeout(`starting probe ${name}`, this.ctx.experiment.phases.callTimeout, (s) => src.start({ signal: s, logger: this.ctx.logger.child({ probe: name }) }), signal);
+    }
+    this.started = true;
+  }
+
+  /** Collects every source once and files the intervals under `phase` (undefined: discarded). */
+  async collect(phase: PhaseName | undefined): Promise<Record<string, Partial<Record<CohortKey, TickCohort>>>> {
+    const live: Record<string, Partial<Record<CohortKey, TickCohort>>> = {};
+    if (!this.started) return live;
+    await Promise.all(
+      [...this.sources].map(async ([name, src]) => {
+        let got: Partial<Record<CohortName, CohortInterval>>;
+        try {
+          got = await withTimeout(`collecting probe ${name}`, this.ctx.experiment.phases.callTimeout, () => src.collect());
+        } catch (err) {
+          this.ctx.logger.warn({ probe: name, err: describeError(err).message }, 'collect failed');
+          return;
+        }
+        const entries = Object.entries(got) as [CohortName, CohortInterval][];
+        if (entries.length === 0) return;
+        const all = entries.map(([, i]) => i).reduce((a, b) => mergeIntervals(a, b));
+        const withAll: [CohortKey, CohortInterval][] = [...entries, ['all', entries.length === 1 ? all : all]];
+        live[name] = {};
+        for (const [cohort, interval] of withAll) live[name][cohort] = tickOf(interval);
+        if (!phase) return;
+        let phaseMap = this.byPhase.get(phase);
+        if (!phaseMap) this.byPhase.set(phase, (phaseMap = new Map()));
+        const store = phaseMap.get(name) ?? {};
+        for (const [cohort, interval] of withAll) (store[cohort] ??= []).push(interval);
+        phaseMap.set(name, store);
+      }),
+    );
+    return live;
+  }
+
+  /** The intervals of one probe in one phase. */
+  intervals(phase: PhaseName, probe: string): Intervals {
+    return this.byPhase.get(phase)?.get(probe) ?? {};
+  }
+
+  summarize(phase: PhaseName, start: number, end: number): PhaseRecord['signals'] {
+    const out: PhaseRecord['signals'] = {};
+    for (const [probe, store] of this.byPhase.get(phase) ?? []) {
+      out[probe] = {};
+      for (const [cohort, list] of Object.entries(store) as [CohortKey, CohortInterval[]][]) {
+        out[probe][cohort] = summarizeWindow(cohort as CohortName, list, start, end) as WindowSignals;
+      }
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    for (const [name, src] of this.sources) {
+      try {
+        await withTimeout(`stopping probe ${name}`, this.ctx.experiment.phases.callTimeout, () => src.stop());
+      } catch (err) {
+        this.ctx.logger.warn({ probe: name, err: describeError(err).message }, 'stopping a probe failed');
+      }
+    }
+  }
+}
+
+function tickOf(i: CohortInterval): TickCohort {
+  const seconds = Math.max(1e-3, (i.end - i.start) / 1000);
+  return {
+    requests: i.requests,
+    errors: i.errors,
+    rate: i.requests / seconds,
+    errorRate: i.requests ? i.errors / i.requests : 0,
+    latency: i.latencyOk.summary(),
+    ...(i.saturation !== undefined ? { saturation: i.saturation } : {}),
+  };
+}
+
+/** Runs one value probe; a failure becomes a result with status `error`, never an exception. */
+export async function runValueProbe(ctx: RunContext, spec: ProbeSpec, signal: AbortSignal): Promise<ProbeResult> {
+  const type = ctx.registry.probe(spec.type) as ValueProbeType;
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  try {
+    const value = await withTimeout(`probe ${spec.name}`, ctx.experiment.phases.callTimeout, (s) => type.run(probeContext(ctx, spec, s), spec.attrs), signal);
+    return { status: 'ok', value, startedAt, durationMs: Math.round(performance.now() - t0) };
+  } catch (err) {
+    const e = describeError(err);
+    return {
+      status: 'error',
+      error: e,
+      ...(e.code === 'FIREBREAK_E_TIMEOUT' ? { timedOut: true } : {}),
+      ...(isAbortError(err) || signal.aborted ? { canceled: true } : {}),
+      startedAt,
+      durationMs: Math.round(performance.now() - t0),
+    };
+  }
+}
+
+export async function runValueProbes(ctx: RunContext, phase: PhaseName, signal: AbortSignal): Promise<Record<string, ProbeResult>> {
+  const out: Record<string, ProbeResult> = {};
+  for (const spec of ctx.experiment.hypothesis.probes) {
+    if (spec.kind !== 'value' || !spec.phases.includes(phase)) continue;
+    out[spec.name] = await runValueProbe(ctx, spec, signal);
+    ctx.events.emitEvent('probe-result', { phase, probe: spec.name, result: out[spec.name]! });
+  }
+  return out;
+}

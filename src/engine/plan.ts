@@ -1,0 +1,121 @@
+import { FirebreakError } from '../errors.js';
+import { collectIssues } from '../experiment/issues.js';
+import { selectTargets } from '../cohort/select.js';
+import { withTimeout } from '../util/abort.js';
+import type { JsonObject } from '../faults/types.js';
+import type { DriverHandle, Instance, RunContext } from './context.js';
+import type { PlanSummary } from './journal.js';
+
+/** Every driver the experiment needs: its faults, probes, rollbacks, target cohort and `target` entries. */
+export function driversNeeded(ctx: Pick<RunContext, 'experiment'>): string[] {
+  const e = ctx.experiment;
+  const names = new Set<string>(Object.keys(e.target));
+  for (const f of e.faults) names.add(f.driver);
+  for (const p of e.hypothesis.probes) names.add(p.driver);
+  for (const r of e.rollbacks) names.add(r.driver);
+  if (e.cohort.targets) names.add(e.cohort.targets.driver);
+  return [...names].sort();
+}
+
+/** Refuses to start while the ledger holds faults some earlier run never reverted. */
+export function checkLedgerClean(ctx: RunContext): void {
+  const open = ctx.ledger.openFaults();
+  if (open.length) {
+    throw new FirebreakError(
+      'FIREBREAK_E_LEDGER_DIRTY',
+      `the ledger ${ctx.ledger.path} holds ${open.length} fault(s) not reverted (${open.map((o) => `${o.fault} ${o.id}`).join(', ')}); run \`firebreak recover\` first`,
+    );
+  }
+}
+
+/** Connects every needed driver; an unreachable one stops the run before anything is touched. */
+export async function connectDrivers(ctx: RunContext): Promise<void> {
+  for (const name of driversNeeded(ctx)) {
+    const driver = ctx.registry.driver(name);
+    if (!driver) throw new FirebreakError('FIREBREAK_E_UNKNOWN_TYPE', `unknown driver "${name}"`);
+    const issues = collectIssues();
+    const given = ctx.experiment.target[name] ?? (driver.parseConfig(undefined, issues.at(`target.${name}`)) as JsonObject | undefined);
+    if (!given) throw new FirebreakError('FIREBREAK_E_INVALID', `driver "${name}" needs settings in target.${name}: ${issues.issues.map((i) => i.message).join('; ')}`);
+    const config: JsonObject = given;
+    const timeoutMs = ctx.experiment.phases.callTimeout;
+    const connection = await withTimeout(
+      `connecting to ${name}`,
+      timeoutMs,
+      (signal) => driver.connect(config, { signal, logger: ctx.logger.child({ driver: name }), timeoutMs }),
+      ctx.interruption.soft.signal,
+    ).catch((err: unknown) => {
+      if (err instanceof FirebreakError) throw err;
+      throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `driver "${name}" could not connect: ${(err as Error).message}`, { cause: err });
+    });
+    const handle: DriverHandle = { driver, config, connection };
+    ctx.drivers.set(name, handle);
+  }
+}
+
+/** Resolves the target cohort and expands faults into instances (one per target for target faults). */
+export async function resolvePlan(ctx: RunContext): Promise<PlanSummary> {
+  const e = ctx.experiment;
+  const tc = e.cohort.targets;
+  if (tc) {
+    const handle = ctx.drivers.get(tc.driver)!;
+    const timeoutMs = e.phases.callTimeout;
+    const candidates = await withTimeout(
+      `listing ${tc.driver} targets`,
+      timeoutMs,
+      (signal) => handle.driver.listTargets!(handle.connection, { ...tc.selector, ...(tc.includeStopped ? { includeStopped: true } : {}) }, { signal, logger: ctx.logger, timeoutMs }),
+      ctx.interruption.soft.signal,
+    );
+    const seed = ctx.options.seed ?? tc.seed;
+    const chosen = selectTargets(candidates, { mode: tc.mode, ...(tc.value !== undefined ? { value: tc.value } : {}), seed, ...(tc.protect ? { protect: tc.protect } : {}), ...(tc.maxBlastRadius ? { maxBlastRadius: tc.maxBlastRadius } : {}) }, tc.selector);
+    ctx.targets = { driver: tc.driver, ...chosen };
+  }
+  ctx.instances = [];
+  e.faults.forEach((spec, fi) => {
+    const fault = ctx.registry.fault(spec.type)!;
+    const targets = spec.scope === 'target' ? (ctx.targets?.canary ?? []) : [undefined];
+    targets.forEach((target, ti) => {
+      const instance: Instance = {
+        id: `${ctx.runId}-${fi}-${ti}`,
+        faultIndex: fi,
+        spec,
+        ...(target ? { target } : {}),
+        description: fault.describe(spec.attrs, target),
+        applied: false,
+        reverted: false,
+        attempted: false,
+      };
+      ctx.instances.push(instance);
+    });
+  });
+  return summarizePlan(ctx);
+}
+
+export function summarizePlan(ctx: RunContext): PlanSummary {
+  const e = ctx.experiment;
+  return {
+    runId: ctx.runId,
+    drivers: [...ctx.drivers.keys()],
+    ...(ctx.targets ? { targets: ctx.targets } : {}),
+    faults: ctx.instances.map((i) => ({
+      id: i.id,
+      fault: i.spec.type,
+      description: i.description,
+      ...(i.target ? { target: i.target.name } : {}),
+      startMs: i.spec.start,
+      ...(i.spec.duration !== undefined ? { durationMs: i.spec.duration } : {}),
+    })),
+    probes: e.hypothesis.probes.map((p) => ({ name: p.name, type: p.type, kind: p.kind })),
+    phases: { before: e.phases.before, during: e.phases.during, after: e.phases.after, tick: e.phases.tick },
+    aborts: e.abort.map((a) => a.text),
+  };
+}
+
+export async function disconnectDrivers(ctx: RunContext): Promise<void> {
+  for (const [name, h] of ctx.drivers) {
+    try {
+      await withTimeout(`disconnecting ${name}`, ctx.experiment.phases.callTimeout, async () => h.driver.disconnect?.(h.connection));
+    } catch (err) {
+      ctx.logger.warn({ driver: name, err }, 'disconnect failed');
+    }
+  }
+}

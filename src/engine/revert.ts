@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import { describeError } from '../errors.js';
+import { sleep, withTimeout } from '../util/abort.js';
+import type { FaultType, JsonObject } from '../faults/types.js';
+import type { Ledger } from './ledger.js';
+
+export interface RevertJob {
+  id: string;
+  runId: string;
+  fault: FaultType<any, any, any>;
+  connection: unknown;
+  state: JsonObject;
+  logger: Logger;
+  ledger: Ledger;
+  timeoutMs: number;
+  attempts?: number;
+}
+
+export interface RevertOutcome {
+  ok: boolean;
+  attempts: number;
+  verified?: boolean;
+  verifyDetail?: string;
+  error?: string;
+}
+
+const BACKOFF_MS = [250, 1000, 3000, 5000];
+
+/**
+ * Reverts one instance, retrying with backoff and verifying where the fault can. Never cancelled by an
+ * interruption (only bounded by timeouts): a revert is the product's first promise. Ledgers the result.
+ */
+export async function revertWithRetries(job: RevertJob): Promise<RevertOutcome> {
+  const max = job.attempts ?? 3;
+  let lastError = '';
+  for (let attempt = 1; attempt <= max; attempt++) {
+    try {
+      await withTimeout(`reverting ${job.fault.type} ${job.id}`, job.timeoutMs, (signal) =>
+        job.fault.revert({ signal, logger: job.logger, runId: job.runId, instanceId: job.id, timeoutMs: job.timeoutMs, connection: job.connection }, job.state),
+      );
+      let verified: boolean | undefined;
+      let verifyDetail: string | undefined;
+      if (job.fault.verify) {
+        const v = await withTimeout(`verifying the revert of ${job.fault.type} ${job.id}`, job.timeoutMs, (signal) =>
+          job.fault.verify!({ signal, logger: job.logger, runId: job.runId, instanceId: job.id, timeoutMs: job.timeoutMs, connection: job.connection }, job.state),
+        );
+        verified = v.ok;
+        verifyDetail = v.detail;
+        if (!v.ok) throw new Error(`revert did not take: ${v.detail ?? 'verification failed'}`);
+      }
+      job.ledger.append({ event: 'reverted', id: job.id, runId: job.runId, ...(verified !== undefined ? { description: verified ? 'verified' : 'unverified' } : {}) });
+      return { ok: true, attempts: attempt, ...(verified !== undefined ? { verified } : {}), ...(verifyDetail ? { verifyDetail } : {}) };
+    } catch (err) {
+      lastError = describeError(err).message;
+      job.logger.warn({ id: job.id, fault: job.fault.type, attempt, err: lastError }, 'revert attempt failed');
+      if (attempt < max) await sleep(BACKOFF_MS[attempt - 1] ?? 5000);
+    }
+  }
+  job.ledger.append({ event: 'revert-failed', id: job.id, runId: job.runId, error: lastError });
+  return { ok: false, attempts: max, error: lastError };
+}

@@ -1,0 +1,162 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { EXIT, describeError, isFirebreakError } from '../errors.js';
+import { scrub, silentLogger } from '../log.js';
+import { defaultRegistry } from '../drivers/builtin.js';
+import type { Registry } from '../drivers/registry.js';
+import type { Experiment } from '../experiment/model.js';
+import { VERSION } from '../version.js';
+import { createInterruption, type Interruption, type RunContext } from './context.js';
+import { RunEvents } from './events.js';
+import { JOURNAL_SCHEMA, type Evidence, type Journal, type Status } from './journal.js';
+import { Ledger, defaultLedgerPath } from './ledger.js';
+import { SignalHub } from './measure.js';
+import { afterPhase, beforePhase, duringPhase, injectPhase, recordError, revertPhase } from './phases.js';
+import { checkLedgerClean, connectDrivers, disconnectDrivers, resolvePlan } from './plan.js';
+import { decideVerdict } from './verdict.js';
+
+export interface RunOptions {
+  registry?: Registry;
+  logger?: Logger;
+  events?: RunEvents;
+  interruption?: Interruption;
+  ledgerPath?: string;
+  /** Stop after the plan: nothing is touched. */
+  dryRun?: boolean;
+  /** Overrides the target cohort's seed. */
+  seed?: string;
+  /** The experiment as written, for the journal. */
+  given?: unknown;
+  runId?: string;
+}
+
+export interface RunResult {
+  status: Status | 'planned';
+  exitCode: number;
+  journal: Journal;
+}
+
+export function newRunId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/**
+ * Runs one experiment through its lifecycle (DESIGN.md): plan, before, inject, during, revert, after,
+ * verdict. Whatever happens after the first intent is ledgered, every fault is reverted.
+ */
+export async function runExperiment(experiment: Experiment, opts: RunOptions = {}): Promise<RunResult> {
+  const runId = opts.runId ?? newRunId();
+  const logger = (opts.logger ?? silentLogger()).child({ runId });
+  const events = opts.events ?? new RunEvents();
+  const interruption = opts.interruption ?? createInterruption();
+  const startedAt = new Date();
+  const journal: Journal = {
+    schema: JOURNAL_SCHEMA,
+    runId,
+    firebreak: VERSION,
+    startedAt: startedAt.toISOString(),
+    experiment: { source: experiment.source, title: experiment.title, tags: experiment.tags, given: opts.given ?? null, resolved: scrub(resolvedView(experiment)) },
+    phases: [],
+    faults: [],
+    rollbacks: [],
+    verdict: { status: 'failed', exitCode: EXIT.failed, reason: 'the run did not finish', evidence: [] },
+    errors: [],
+  };
+  let ledger: Ledger;
+  try {
+    ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath());
+  } catch (err) {
+    return finish({ journal, events, startedAt }, 'failed', `cannot use the ledger: ${describeError(err).message}`, [], err);
+  }
+  const ctx: RunContext = {
+    runId, experiment, registry: opts.registry ?? defaultRegistry(), logger, ledger, events, interruption,
+    drivers: new Map(), instances: [], journal, abort: new AbortController(), options: { ...(opts.seed ? { seed: opts.seed } : {}) },
+  };
+  let hub: SignalHub | undefined;
+  const evidence: Evidence[] = [];
+  let notSteady = false;
+  let failed = false;
+  let revertFailures: string[] = [];
+  try {
+    events.emitEvent('phase-started', { phase: 'plan', durationMs: 0, at: Date.now() });
+    checkLedgerClean(ctx);
+    await connectDrivers(ctx);
+    journal.plan = await resolvePlan(ctx);
+    events.emitEvent('run-started', { runId, title: experiment.title, source: experiment.source, plan: journal.plan });
+    events.emitEvent('phase-ended', { phase: 'plan', at: Date.now() });
+    if (opts.dryRun) {
+      journal.verdict = { status: 'held', exitCode: 0, reason: 'dry run: planned only, nothing touched', evidence: [] };
+      return { status: 'planned', exitCode: 0, journal: end(journal, startedAt) };
+    }
+    hub = new SignalHub(ctx);
+    await hub.start(interruption.soft.signal);
+    const before = await beforePhase(ctx, hub);
+    evidence.push(...before.evidence);
+    notSteady = before.evidence.some((e) => e.outcome === 'fail' || e.outcome === 'error');
+    if (!notSteady && !interruption.soft.signal.aborted) {
+      let during;
+      try {
+        await injectPhase(ctx);
+        during = await duringPhase(ctx, hub, before.record);
+        evidence.push(...during.evidence);
+      } finally {
+        revertFailures = await revertPhase(ctx);
+      }
+      if (!interruption.hard.signal.aborted) {
+        const after = await afterPhase(ctx, hub, before.record);
+        evidence.push(...after.evidence);
+      } else if (journal.interrupted) journal.interrupted.skippedAfter = true;
+    }
+  } catch (err) {
+    failed = true;
+    recordError(ctx, phaseOf(err), err);
+    // The finally above reverted what was injected; faults attempted outside it (none today) go here.
+    revertFailures = [...new Set([...revertFailures, ...(await revertPhase(ctx))])];
+  } finally {
+    await hub?.stop();
+    await disconnectDrivers(ctx);
+    ledger.close();
+  }
+  if (interruption.soft.signal.aborted) {
+    journal.interrupted ??= { signal: interruption.reason ?? 'SIGINT', at: new Date().toISOString(), skippedAfter: interruption.hard.signal.aborted };
+  }
+  if (revertFailures.length) {
+    journal.errors.push({ phase: 'revert', code: 'FIREBREAK_E_REVERT', message: `could not revert ${revertFailures.join(', ')}: they stay in the ledger for \`firebreak recover\`` });
+  }
+  const verdict = decideVerdict({ journal, evidence, failed: failed || revertFailures.length > 0, notSteady, aborted: Boolean(journal.aborted), interrupted: interruption.soft.signal.aborted });
+  return finish({ journal, events, startedAt }, verdict.status, verdict.reason, evidence);
+}
+
+function finish(run: { journal: Journal; events: RunEvents; startedAt: Date }, status: Status, reason: string, evidence: Evidence[], err?: unknown): RunResult {
+  const { journal } = run;
+  if (err) journal.errors.push({ phase: 'plan', message: describeError(err).message, ...(isFirebreakError(err) ? { code: err.code } : {}) });
+  journal.verdict = { status, exitCode: EXIT[status === 'inconclusive' ? 'inconclusive' : status], reason, evidence };
+  end(journal, run.startedAt);
+  run.events.emitEvent('run-ended', { status, exitCode: journal.verdict.exitCode, journal });
+  return { status, exitCode: journal.verdict.exitCode, journal };
+}
+
+function end(journal: Journal, startedAt: Date): Journal {
+  journal.endedAt = new Date().toISOString();
+  journal.durationMs = Date.now() - startedAt.getTime();
+  return journal;
+}
+
+function phaseOf(err: unknown): string {
+  if (!isFirebreakError(err)) return 'run';
+  if (err.code === 'FIREBREAK_E_APPLY') return 'inject';
+  if (['FIREBREAK_E_PLAN', 'FIREBREAK_E_BLAST_RADIUS', 'FIREBREAK_E_DRIVER_UNREACHABLE', 'FIREBREAK_E_LEDGER_DIRTY'].includes(err.code)) return 'plan';
+  return 'run';
+}
+
+/** The experiment as resolved, without internals the journal does not need. */
+function resolvedView(e: Experiment): unknown {
+  return {
+    title: e.title, description: e.description, tags: e.tags, configuration: e.configuration, secrets: e.secretNames,
+    target: e.target, cohort: e.cohort, phases: e.phases,
+    hypothesis: { probes: e.hypothesis.probes.map((p) => ({ name: p.name, type: p.type, ...p.raw })), tolerances: e.hypothesis.tolerances.map((t) => t.text) },
+    faults: e.faults.map((f) => ({ name: f.name, type: f.type, start: f.start, duration: f.duration, description: f.description, ...f.raw })),
+    abort: e.abort.map((a) => a.text),
+    rollbacks: e.rollbacks.map((r) => ({ name: r.name, type: r.type, ...r.raw })),
+  };
+}

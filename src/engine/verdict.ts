@@ -1,0 +1,33 @@
+import type { Evidence, Journal, Status } from './journal.js';
+
+export interface VerdictInput {
+  journal: Journal;
+  evidence: Evidence[];
+  failed: boolean;
+  notSteady: boolean;
+  aborted: boolean;
+  interrupted: boolean;
+}
+
+/**
+ * The run's status, most serious first: the run could not do its job (failed), someone stopped it
+ * (interrupted), a stop condition tripped (aborted), the system was not steady before (not-steady),
+ * a tolerance failed (deviated), too little data to decide (inconclusive), else held.
+ */
+export function decideVerdict(v: VerdictInput): { status: Status; reason: string } {
+  const failing = v.evidence.filter((e) => e.outcome === 'fail' || e.outcome === 'error');
+  if (v.failed) return { status: 'failed', reason: v.journal.errors.map((e) => e.message).join('; ') || 'the run could not complete' };
+  if (v.interrupted) return { status: 'interrupted', reason: `interrupted by ${v.journal.interrupted?.signal ?? 'a signal'}; every fault was reverted` };
+  if (v.aborted) return { status: 'aborted', reason: `stop condition tripped: ${v.journal.aborted?.condition}; faults reverted at once` };
+  if (v.notSteady) return { status: 'not-steady', reason: `the steady state did not hold before any fault: ${describe(failing)}` };
+  if (failing.length) return { status: 'deviated', reason: describe(failing) };
+  const unsure = v.evidence.filter((e) => e.outcome === 'inconclusive');
+  if (unsure.length) return { status: 'inconclusive', reason: `too little data to decide: ${unsure.map((e) => `${e.check} (${e.phase}): ${e.reason}`).join('; ')}` };
+  return { status: 'held', reason: v.evidence.length ? `all ${v.evidence.length} checks passed` : 'no tolerance was set; every fault was applied and reverted' };
+}
+
+function describe(list: Evidence[]): string {
+  return list
+    .map((e) => `${e.check}${e.phase ? ` (${e.phase}${e.cohort ? `, ${e.cohort}` : ''})` : ''}: expected ${e.expected}, observed ${typeof e.observed === 'string' ? e.observed : JSON.stringify(e.observed)}`)
+    .join('; ');
+}

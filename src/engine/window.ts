@@ -1,0 +1,72 @@
+import { sleep, isAbortError } from '../util/abort.js';
+import type { PhaseName } from '../experiment/model.js';
+import type { RunContext } from './context.js';
+import type { PhaseRecord } from './journal.js';
+import { runValueProbes, type SignalHub } from './measure.js';
+
+export interface WindowHooks {
+  /** Called after every tick's collection; may abort the window through its own controller. */
+  onTick?(elapsedMs: number): Promise<void>;
+  /** Times (ms from window start) at which `onEvent` must run between ticks (fault starts and ends). */
+  events?: number[];
+  onEvent?(elapsedMs: number): Promise<void>;
+}
+
+/**
+ * Measures one phase: collects every tick until the phase's length passes or `signal` aborts, runs the
+ * value probes of the phase (cancelled only by `probeSignal`), and returns its record. Waits are cancellable; the last partial tick is
+ * collected too, so nothing measured is lost.
+ */
+export async function runWindow(
+  ctx: RunContext,
+  hub: SignalHub,
+  phase: PhaseName,
+  durationMs: number,
+  signal: AbortSignal,
+  hooks: WindowHooks = {},
+  probeSignal: AbortSignal = signal,
+): Promise<PhaseRecord> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const start = Date.now();
+  ctx.events.emitEvent('phase-started', { phase, durationMs, at: start });
+  await hub.collect(undefined); // what came before the phase belongs to no window
+  const tick = ctx.experiment.phases.tick;
+  const pending = [...(hooks.events ?? [])].sort((a, b) => a - b);
+  let nextTick = tick;
+  while (!signal.aborted) {
+    const elapsed = performance.now() - t0;
+    if (elapsed >= durationMs) break;
+    const nextEvent = pending[0] ?? Infinity;
+    const wakeAt = Math.min(nextTick, nextEvent, durationMs);
+    try {
+      await sleep(wakeAt - elapsed, signal);
+    } catch (err) {
+      if (isAbortError(err) || signal.aborted) break;
+      throw err;
+    }
+    const now = performance.now() - t0;
+    while (pending.length && pending[0]! <= now + 1) {
+      pending.shift();
+      await hooks.onEvent?.(now);
+    }
+    if (now + 1 >= nextTick || now >= durationMs) {
+      const live = await hub.collect(phase);
+      ctx.events.emitEvent('tick', { phase, elapsedMs: now, durationMs, signals: live });
+      await hooks.onTick?.(now);
+      nextTick += tick;
+    }
+  }
+  await hub.collect(phase);
+  const end = Date.now();
+  const probes = await runValueProbes(ctx, phase, probeSignal);
+  const record: PhaseRecord = {
+    phase,
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date(end).toISOString(),
+    probes,
+    signals: hub.summarize(phase, start, end),
+  };
+  ctx.events.emitEvent('phase-ended', { phase, at: end });
+  return record;
+}

@@ -1,0 +1,114 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { FirebreakError } from '../errors.js';
+import { defaultRegistry } from '../drivers/builtin.js';
+import type { Registry } from '../drivers/registry.js';
+import { parseSource, documentSink, type SourceDocument } from './document.js';
+import { formatIssue, type Issue, type IssueSink } from './issues.js';
+import type { Experiment } from './model.js';
+import { loadProbeDefinition } from './probe-refs.js';
+import { createScope, readVarFiles, resolveSecrets, substitute, type VariableInput } from './variables.js';
+import { validateExperiment } from './validate.js';
+
+export interface LoadOptions extends VariableInput {
+  registry?: Registry;
+}
+
+export interface Loaded {
+  source: string;
+  /** The experiment as written (variables not substituted, so no secret values). */
+  given: unknown;
+  experiment?: Experiment;
+  issues: Issue[];
+}
+
+const EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/** Expands files and directories (one level, sorted) into experiment files. */
+export function expandPaths(paths: string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new FirebreakError('FIREBREAK_E_USAGE', `no such file or directory: ${p}`);
+    }
+    if (st.isDirectory()) {
+      const files = readdirSync(p)
+        .filter((f) => EXTENSIONS.includes(extname(f)))
+        .sort()
+        .map((f) => join(p, f));
+      if (files.length === 0) throw new FirebreakError('FIREBREAK_E_USAGE', `no experiment files (${EXTENSIONS.join(', ')}) in ${p}`);
+      out.push(...files);
+    } else out.push(p);
+  }
+  return out;
+}
+
+/** Reads, substitutes and validates one experiment file. Never throws for bad content: see `issues`. */
+export function loadExperimentFile(file: string, opts: LoadOptions = {}): Loaded {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { source: file, given: undefined, issues: [{ file, path: '', message: `cannot read: ${(err as Error).message}` }] };
+  }
+  const doc = parseSource(text, file);
+  if (doc.syntaxIssues.length) return { source: file, given: undefined, issues: doc.syntaxIssues };
+  return buildExperiment(doc.data, file, dirname(resolve(file)), doc, opts);
+}
+
+/** Validates an in-memory definition (the CLI's inject, suites); issues are returned, not thrown. */
+export function buildExperimentObject(definition: Record<string, unknown>, opts: LoadOptions & { baseDir?: string } = {}): Loaded {
+  return buildExperiment(definition, '<inline>', opts.baseDir ?? process.cwd(), undefined, opts);
+}
+
+/** The typed library API: validates an object exactly as a file would be. Throws on any issue. */
+export function defineExperiment(definition: Record<string, unknown>, opts: LoadOptions & { baseDir?: string } = {}): Experiment {
+  const loaded = buildExperiment(definition, '<inline>', opts.baseDir ?? process.cwd(), undefined, opts);
+  if (!loaded.experiment) throw invalid(loaded.issues);
+  return loaded.experiment;
+}
+
+export function invalid(issues: Issue[]): FirebreakError {
+  return new FirebreakError('FIREBREAK_E_INVALID', `${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${issues.map(formatIssue).join('\n')}`, { details: issues });
+}
+
+function buildExperiment(data: unknown, source: string, baseDir: string, doc: SourceDocument | undefined, opts: LoadOptions): Loaded {
+  const issues: Issue[] = [];
+  const sink = documentSink(doc, source, issues);
+  const registry = opts.registry ?? defaultRegistry();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    sink.add('', 'an experiment must be a mapping', 'title, hypothesis, faults, ...');
+    return { source, given: data, issues };
+  }
+  const raw = data as Record<string, unknown>;
+  let fileVars: Record<string, unknown> = {};
+  try {
+    fileVars = readVarFiles(opts.varFiles ?? []);
+  } catch (err) {
+    sink.add('', (err as Error).message);
+  }
+  const secrets = resolveSecrets(raw.secrets, opts, fileVars, sink.at('secrets'), baseDir);
+  const emptyScope = createScope(opts, fileVars, {}, secrets);
+  const configuration = (raw.configuration === undefined ? {} : substitute(raw.configuration, emptyScope, sink, 'configuration')) as Record<string, unknown>;
+  const scope = createScope(opts, fileVars, configuration && typeof configuration === 'object' ? configuration : {}, secrets);
+  const { secrets: _secrets, ...rest } = raw;
+  const expanded = expandProbeRefs(rest, baseDir, sink);
+  const resolved = substitute({ ...expanded, configuration }, scope, sink) as Record<string, unknown>;
+  const experiment = validateExperiment(resolved, { registry, source, baseDir, secretNames: Object.keys(secrets) }, sink);
+  return { source, given: data, issues, ...(experiment && issues.length === 0 ? { experiment } : {}) };
+}
+
+/** Replaces `use: <name>` probes with the definition's attributes under the inline ones. */
+function expandProbeRefs(data: Record<string, unknown>, baseDir: string, sink: IssueSink): Record<string, unknown> {
+  const h = data.hypothesis as Record<string, unknown> | undefined;
+  if (!h || typeof h !== 'object' || !Array.isArray(h.probes)) return data;
+  const probes = h.probes.map((p, i) => {
+    if (!p || typeof p !== 'object' || typeof (p as Record<string, unknown>).use !== 'string') return p;
+    const def = loadProbeDefinition((p as Record<string, unknown>).use as string, baseDir, sink.at(`hypothesis.probes[${i}]`));
+    return def ? { ...def, ...(p as Record<string, unknown>) } : p;
+  });
+  return { ...data, hypothesis: { ...h, probes } };
+}
