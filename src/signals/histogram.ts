@@ -53,7 +53,7 @@ export class HdrLatencyHistogram implements LatencyHistogram {
   /** How many recorded values exceed `ms` (the sequential latency test counts slow requests). */
   countAbove(ms: number): number {
     if (this.count === 0) return 0;
-    const limit = this.hdr.highestEquivalentValue(toMicros(ms));
+    const limit = (this.hdr as unknown as { highestEquivalentValue(v: number): number }).highestEquivalentValue(toMicros(ms));
     const it = (this.hdr as unknown as { recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;
     it.reset();
     let n = 0;
