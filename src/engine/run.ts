@@ -86,7 +86,7 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
     events.emitEvent('phase-ended', { phase: 'plan', at: Date.now() });
     if (opts.dryRun) {
       journal.verdict = { status: 'held', exitCode: 0, reason: 'dry run: planned only, nothing touched', evidence: [] };
-      return { status: 'planned', exitCode: 0, journal: end(journal, startedAt) };
+      return { status: 'planned', exitCode: 0, journal: scrub(end(journal, startedAt)) };
     }
     hub = new SignalHub(ctx);
     await hub.start(interruption.soft.signal);
@@ -130,10 +130,11 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
 function finish(run: { journal: Journal; events: RunEvents; startedAt: Date }, status: Status, reason: string, evidence: Evidence[], err?: unknown): RunResult {
   const { journal } = run;
   if (err) journal.errors.push({ phase: 'plan', message: describeError(err).message, ...(isFirebreakError(err) ? { code: err.code } : {}) });
-  journal.verdict = { status, exitCode: EXIT[status === 'inconclusive' ? 'inconclusive' : status], reason, evidence };
-  end(journal, run.startedAt);
-  run.events.emitEvent('run-ended', { status, exitCode: journal.verdict.exitCode, journal });
-  return { status, exitCode: journal.verdict.exitCode, journal };
+  journal.verdict = { status, exitCode: EXIT[status], reason, evidence };
+  // What leaves the engine is scrubbed: no secret value reaches a reporter, a file or the caller.
+  const clean = scrub(end(journal, run.startedAt));
+  run.events.emitEvent('run-ended', { status, exitCode: clean.verdict.exitCode, journal: clean });
+  return { status, exitCode: clean.verdict.exitCode, journal: clean };
 }
 
 function end(journal: Journal, startedAt: Date): Journal {

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { formatDuration } from '../util/duration.js';
+import { scrub } from '../log.js';
 import type { RunEvents, TickCohort } from '../engine/events.js';
 
 const COHORT_ORDER = ['canary', 'control', 'untouched', 'all'] as const;
@@ -18,7 +19,7 @@ export function attachProgress(events: RunEvents, out: Writable & { isTTY?: bool
   };
   const line = (text: string): void => {
     clear();
-    out.write(text + '\n');
+    out.write(scrub(text) + '\n');
   };
   const handlers: [string, (p: any) => void][] = [
     ['run-started', (p) => line(`▶ ${p.title} (${p.source}) run ${p.runId}: ${p.plan.faults.length} fault(s)${p.plan.targets ? `, ${p.plan.targets.canary.length} of ${p.plan.targets.considered} target(s) in the canary` : ''}`)],

@@ -1,0 +1,123 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { loadExperimentFile } from '../../src/experiment/loader.js';
+import { formatIssue } from '../../src/experiment/issues.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+
+const base = {
+  title: 'Base',
+  phases: { before: '1s', during: '2s', after: '1s' },
+  hypothesis: { probes: [{ name: 'web', type: 'http', url: 'http://127.0.0.1:9/' }], tolerances: ['web.status == 200'] },
+  faults: [{ type: 'process', apply: 'true', revert: 'true' }],
+};
+
+/** [what, change to the base experiment, path expected, message fragment] */
+const BAD: [string, (e: any) => void, string, RegExp][] = [
+  ['missing title', (e) => delete e.title, 'title', /is required/],
+  ['unknown top-level field', (e) => (e.fautls = []), 'fautls', /unknown field "fautls"/],
+  ['unknown fault type lists known ones', (e) => (e.faults[0].type = 'proxy.latenzy'), 'faults[0].type', /unknown fault type "proxy.latenzy" \(expected one of .*process/],
+  ['unknown probe type', (e) => (e.hypothesis.probes[0].type = 'htp'), 'hypothesis.probes[0].type', /unknown probe type "htp"/],
+  ['bad duration', (e) => (e.phases.during = '2 minutes'), 'phases.during', /is not a duration/],
+  ['fault starts after during', (e) => (e.faults[0].start = '5s'), 'faults[0].start', /after the during phase ends/],
+  ['missing revert', (e) => delete e.faults[0].revert, 'faults[0].revert', /is required/],
+  ['unknown attribute', (e) => (e.faults[0].aply = 'x'), 'faults[0].aply', /unknown attribute "aply"/],
+  ['tolerance on unknown probe', (e) => (e.hypothesis.tolerances = ['api.status == 200']), 'hypothesis.tolerances[0]', /unknown probe "api"/],
+  ['unreadable tolerance', (e) => (e.hypothesis.tolerances = ['web.status is fine']), 'hypothesis.tolerances[0]', /cannot read tolerance/],
+  ['canary-vs-control on a value probe', (e) => (e.hypothesis.tolerances = ['web.latency.p99 canary <= 1.2x control']), 'hypothesis.tolerances[0]', /needs a signals probe/],
+  ['stop condition on a value probe', (e) => (e.abort = ['web.errors.rate > 20%']), 'abort[0]', /watch signals probes/],
+  ['traffic shares over 100%', (e) => (e.cohort = { traffic: { canary: '60%', control: '50%' } }), 'cohort.traffic', /add up to more than 100%/],
+  ['bad sticky key', (e) => (e.cohort = { traffic: { canary: '5%', control: '5%', key: 'query:id' } }), 'cohort.traffic.key', /cannot read sticky key/],
+  ['bad target mode', (e) => (e.cohort = { targets: { driver: 'core', selector: {}, mode: 'half' } }), 'cohort.targets.mode', /unknown mode "half"/],
+  ['undefined variable', (e) => (e.hypothesis.probes[0].url = '${api_url}/health'), 'hypothesis.probes[0].url', /variable \$\{api_url\} has no value/],
+  ['http probe without http url', (e) => (e.hypothesis.probes[0].url = 'ftp://x'), 'hypothesis.probes[0].url', /must be an http\(s\) URL/],
+  ['unknown driver in target', (e) => (e.target = { dockr: {} }), 'target.dockr', /unknown driver "dockr"/],
+];
+
+describe('experiment validation', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  before(() => (tmp = tempDir()));
+  after(() => tmp.cleanup());
+
+  for (const [what, change, path, message] of BAD) {
+    it(`reports ${what} at ${path}, with its line and column`, () => {
+      const e = structuredClone(base);
+      change(e);
+      const file = join(tmp.dir, `${what.replace(/\W+/g, '-')}.yaml`);
+      writeFileSync(file, stringify(e));
+      const loaded = loadExperimentFile(file, { env: {} });
+      assert.equal(loaded.experiment, undefined);
+      const issue = loaded.issues.find((i) => i.path === path);
+      assert.ok(issue, `no issue at ${path}; got ${loaded.issues.map(formatIssue).join(' | ')}`);
+      assert.match(formatIssue(issue), message);
+      assert.ok(issue.line! >= 1 && issue.column! >= 1, 'has a position');
+      assert.equal(issue.file, file);
+    });
+  }
+
+  it('the base experiment is valid', () => {
+    const file = join(tmp.dir, 'base.yaml');
+    writeFileSync(file, stringify(base));
+    const loaded = loadExperimentFile(file);
+    assert.deepEqual(loaded.issues, []);
+    assert.equal(loaded.experiment?.phases.during, 2000);
+  });
+
+  it('points at the exact line and column of the bad field', () => {
+    const file = join(tmp.dir, 'positions.yaml');
+    writeFileSync(file, ['title: Positions', 'phases:', '  before: 1s', '  during: soon', 'faults: []', ''].join('\n'));
+    const [issue] = loadExperimentFile(file).issues;
+    assert.equal(formatIssue(issue!), `${file}:4:11: phases.during: is not a duration: "soon" (expected like 250ms, 30s, 2m)`);
+  });
+
+  it('reports syntax errors with their position', () => {
+    const file = join(tmp.dir, 'syntax.json');
+    writeFileSync(file, '{\n  "title": "x",\n  "faults": [1, 2\n}\n');
+    const issues = loadExperimentFile(file).issues;
+    assert.ok(issues.length >= 1);
+    assert.match(formatIssue(issues[0]!), /syntax\.json:\d+:\d+: \(root\): syntax error/);
+  });
+
+  it('JSON experiments get the same model and positions as YAML', () => {
+    const file = join(tmp.dir, 'e.json');
+    writeFileSync(file, JSON.stringify({ ...base, phases: { during: 'later' } }, null, 2));
+    const [issue] = loadExperimentFile(file).issues;
+    assert.equal(issue!.path, 'phases.during');
+    assert.equal(issue!.line, 4);
+  });
+
+  it('`firebreak validate` on a file with three mistakes exits 64 and reports all three with line and column', async () => {
+    const file = join(tmp.dir, 'three.yaml');
+    writeFileSync(file, [
+      'title: Three mistakes',
+      'phases: { before: 1s, during: forever }',
+      'hypothesis:',
+      '  probes:',
+      '    - { name: web, type: http, url: "http://127.0.0.1:9/" }',
+      '  tolerances: [ "web.status == 200" ]',
+      'faults:',
+      '  - { type: process, apply: "true" }',
+      '  - { type: procss, apply: "true", revert: "true" }',
+      '',
+    ].join('\n'));
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 64, r.stdout + r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 3, r.stdout);
+    assert.match(lines[0]!, /three\.yaml:2:\d+: phases\.during: is not a duration/);
+    assert.match(lines[1]!, /three\.yaml:8:\d+: faults\[0\]\.revert: is required/);
+    assert.match(lines[2]!, /three\.yaml:9:\d+: faults\[1\]\.type: unknown fault type "procss"/);
+  });
+
+  it('`firebreak run` refuses an invalid experiment before touching anything', async () => {
+    const flag = join(tmp.dir, 'touched');
+    const file = join(tmp.dir, 'invalid-run.yaml');
+    writeFileSync(file, ['title: Invalid', 'phases: { during: 1s, tick: 10ms }', 'faults:', `  - { type: process, apply: "touch ${flag}", revert: "true" }`, ''].join('\n'));
+    const r = await runCli(['--ledger', join(tmp.dir, 'l.jsonl'), 'run', file]);
+    assert.equal(r.code, 64);
+    assert.match(r.stderr, /phases\.tick: must be at least 50ms/);
+    assert.equal(existsSync(flag), false);
+  });
+});
+
