@@ -92,8 +92,10 @@ export class SignalHub {
     const out: PhaseRecord['signals'] = {};
     for (const [probe, store] of this.byPhase.get(phase) ?? []) {
       out[probe] = {};
+      const attrs = this.ctx.experiment.hypothesis.probes.find((p) => p.name === probe)?.attrs as { maxLagMs?: number } | undefined;
+      const opts = typeof attrs?.maxLagMs === 'number' ? { maxLagMs: attrs.maxLagMs } : {};
       for (const [cohort, list] of Object.entries(store) as [CohortKey, CohortInterval[]][]) {
-        out[probe][cohort] = summarizeWindow(cohort as CohortName, list, start, end) as WindowSignals;
+        out[probe][cohort] = summarizeWindow(cohort as CohortName, list, start, end, opts) as WindowSignals;
       }
     }
     return out;

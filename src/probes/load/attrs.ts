@@ -1,0 +1,207 @@
+import type { IssueSink } from '../../experiment/issues.js';
+import { parseStickyKey, type StickyKeySource } from '../../cohort/sticky.js';
+import { readDuration, readNumber, readStringMap } from '../../drivers/core/attrs.js';
+import { parseErrorStatus, type StatusRanges } from './error-status.js';
+
+export interface LoadRequestSpec {
+  method: string;
+  /** Appended to the base URL's path; may carry a query string. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  weight: number;
+}
+
+export interface LoadUsers {
+  count: number;
+  /** Header that carries the user key on every request. */
+  header: string;
+  prefix: string;
+}
+
+export interface LoadCohort {
+  /** Where the proxy reads the sticky key (`header:x-user-id`, `cookie:session`, `client-address`). */
+  key: StickyKeySource;
+  salt: string;
+  canary: number;
+  control: number;
+}
+
+export interface LoadAttrs {
+  url: URL;
+  rate: number;
+  maxInFlight: number;
+  timeoutMs: number;
+  requests: LoadRequestSpec[];
+  users: LoadUsers;
+  cohort?: LoadCohort;
+  errorStatus: StatusRanges;
+  maxLagMs: number;
+  /** Optional bound: stop sending after this long even if nobody calls stop(). */
+  durationMs?: number;
+}
+
+export const LOAD_DEFAULTS = {
+  maxInFlight: 256,
+  timeoutMs: 2000,
+  maxLagMs: 10,
+  users: { count: 1000, header: 'x-user-id', prefix: 'user-' },
+} as const;
+
+const KNOWN = ['url', 'rate', 'maxInFlight', 'timeout', 'requests', 'users', 'cohort', 'errorStatus', 'maxLag', 'duration'];
+// Envelope fields a probe definition file may leave in place; ignored here.
+const ENVELOPE = ['name', 'type', 'description', 'driver'];
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export function parseLoadAttrs(attrs: Record<string, unknown>, issues: IssueSink): LoadAttrs | undefined {
+  const before = issues.count;
+  for (const k of Object.keys(attrs)) {
+    if (!KNOWN.includes(k) && !ENVELOPE.includes(k)) issues.add(k, `unknown attribute "${k}"`, `one of ${KNOWN.join(', ')}`);
+  }
+  const url = parseBaseUrl(attrs.url, issues.at('url'));
+  const rate = readNumber(attrs, 'rate', issues, { required: true });
+  if (rate !== undefined && rate <= 0) issues.add('rate', `must be greater than 0 requests per second, got ${rate}`);
+  const maxInFlight = readNumber(attrs, 'maxInFlight', issues, { integer: true, min: 1, fallback: LOAD_DEFAULTS.maxInFlight });
+  const timeoutMs = positiveDuration(attrs, 'timeout', issues, LOAD_DEFAULTS.timeoutMs);
+  const maxLagMs = positiveDuration(attrs, 'maxLag', issues, LOAD_DEFAULTS.maxLagMs);
+  const durationMs = attrs.duration === undefined ? undefined : positiveDuration(attrs, 'duration', issues, undefined);
+  const requests = parseRequests(attrs.requests, issues.at('requests'));
+  const users = parseUsers(attrs.users, issues.at('users'));
+  const cohort = parseCohort(attrs.cohort, users, url, issues.at('cohort'));
+  const errorStatus = parseErrorStatus(attrs.errorStatus, issues.at('errorStatus'));
+  if (issues.count > before) return undefined;
+  return {
+    url: url!,
+    rate: rate!,
+    maxInFlight: maxInFlight!,
+    timeoutMs: timeoutMs!,
+    requests: requests!,
+    users: users!,
+    ...(cohort ? { cohort } : {}),
+    errorStatus: errorStatus!,
+    maxLagMs: maxLagMs!,
+    ...(durationMs !== undefined ? { durationMs } : {}),
+  };
+}
+
+function positiveDuration(attrs: Record<string, unknown>, key: string, issues: IssueSink, fallback: number | undefined): number | undefined {
+  const before = issues.count;
+  const ms = readDuration(attrs, key, issues, fallback);
+  if (issues.count === before && ms !== undefined && ms <= 0) issues.add(key, `must be longer than 0, got ${JSON.stringify(attrs[key])}`);
+  return ms;
+}
+
+function parseBaseUrl(value: unknown, issues: IssueSink): URL | undefined {
+  if (value === undefined) {
+    issues.add('', 'is required', 'an http:// or https:// URL');
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    issues.add('', `must be a URL string, got ${JSON.stringify(value)}`, 'an http:// or https:// URL');
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    issues.add('', `is not a URL: ${JSON.stringify(value)}`, 'an http:// or https:// URL');
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    issues.add('', `must use http or https, got ${url.protocol.replace(/:$/, '')}`, 'an http:// or https:// URL');
+    return undefined;
+  }
+  if (url.username || url.password) {
+    issues.add('', 'must not carry credentials; put an Authorization header in requests[].headers instead');
+    return undefined;
+  }
+  return url;
+}
+
+function parseRequests(value: unknown, issues: IssueSink): LoadRequestSpec[] | undefined {
+  if (value === undefined) return [{ method: 'GET', path: '/', headers: {}, weight: 1 }];
+  if (!Array.isArray(value) || value.length === 0) {
+    issues.add('', 'must be a non-empty list of requests', '[{ method, path, headers?, body?, weight? }]');
+    return undefined;
+  }
+  const out: LoadRequestSpec[] = [];
+  value.forEach((item, i) => {
+    const at = issues.at(`[${i}]`);
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      at.add('', 'must be a mapping', '{ method, path, headers?, body?, weight? }');
+      return;
+    }
+    const r = item as Record<string, unknown>;
+    const before = issues.count;
+    for (const k of Object.keys(r)) {
+      if (!['method', 'path', 'headers', 'body', 'weight'].includes(k)) at.add(k, `unknown attribute "${k}"`, 'one of method, path, headers, body, weight');
+    }
+    const method = r.method === undefined ? 'GET' : typeof r.method === 'string' ? r.method.toUpperCase() : '';
+    if (!TOKEN.test(method)) at.add('method', `is not an HTTP method: ${JSON.stringify(r.method)}`, 'GET, POST, PUT...');
+    const path = r.path === undefined ? '/' : r.path;
+    if (typeof path !== 'string' || !path.startsWith('/') || /\s/.test(path)) {
+      at.add('path', `must be a path starting with "/" and without spaces, got ${JSON.stringify(r.path)}`);
+    }
+    const headers = readStringMap(r, 'headers', at) ?? {};
+    for (const name of Object.keys(headers)) if (!TOKEN.test(name)) at.add(`headers.${name}`, 'is not a valid header name');
+    let body: string | undefined;
+    if (typeof r.body === 'string') body = r.body;
+    else if (r.body !== undefined && r.body !== null) {
+      body = JSON.stringify(r.body);
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+    }
+    const weight = readNumber(r, 'weight', at, { fallback: 1 });
+    if (weight !== undefined && weight <= 0) at.add('weight', `must be greater than 0, got ${weight}`);
+    if (issues.count > before) return;
+    out.push({ method, path: path as string, headers, weight: weight!, ...(body !== undefined ? { body } : {}) });
+  });
+  return out.length === value.length ? out : undefined;
+}
+
+function parseUsers(value: unknown, issues: IssueSink): LoadUsers | undefined {
+  const d = LOAD_DEFAULTS.users;
+  if (value === undefined) return { ...d };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    issues.add('', 'must be a mapping', '{ count?, header?, prefix? }');
+    return undefined;
+  }
+  const u = value as Record<string, unknown>;
+  const before = issues.count;
+  for (const k of Object.keys(u)) if (!['count', 'header', 'prefix'].includes(k)) issues.add(k, `unknown attribute "${k}"`, 'one of count, header, prefix');
+  const count = readNumber(u, 'count', issues, { integer: true, min: 1, max: 10_000_000, fallback: d.count });
+  const header = u.header === undefined ? d.header : u.header;
+  if (typeof header !== 'string' || !TOKEN.test(header)) issues.add('header', `is not a valid header name: ${JSON.stringify(u.header)}`);
+  const prefix = u.prefix === undefined ? d.prefix : u.prefix;
+  if (typeof prefix !== 'string') issues.add('prefix', `must be a string, got ${JSON.stringify(u.prefix)}`);
+  if (issues.count > before) return undefined;
+  return { count: count!, header: (header as string).toLowerCase(), prefix: prefix as string };
+}
+
+function parseCohort(value: unknown, users: LoadUsers | undefined, url: URL | undefined, issues: IssueSink): LoadCohort | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    issues.add('', 'must be a mapping', '{ key?, salt, canary, control }');
+    return undefined;
+  }
+  const c = value as Record<string, unknown>;
+  for (const k of Object.keys(c)) if (!['key', 'salt', 'canary', 'control'].includes(k)) issues.add(k, `unknown attribute "${k}"`, 'one of key, salt, canary, control');
+  const keyText = c.key ?? `header:${users?.header ?? LOAD_DEFAULTS.users.header}`;
+  const key = typeof keyText === 'string' ? parseStickyKey(keyText) : undefined;
+  if (!key) issues.add('key', `is not a sticky key source: ${JSON.stringify(c.key)}`, 'header:<name>, cookie:<name> or client-address');
+  if (key?.from === 'client-address' && url && !isLoopbackHost(url.hostname)) {
+    issues.add('key', 'client-address stickiness needs a loopback url: the generator varies its source address over 127.0.0.0/8');
+  }
+  if (typeof c.salt !== 'string' || c.salt.length === 0) issues.add('salt', `must be a non-empty string, got ${JSON.stringify(c.salt)}`);
+  const canary = readNumber(c, 'canary', issues, { min: 0, max: 1, required: true });
+  const control = readNumber(c, 'control', issues, { min: 0, max: 1, required: true });
+  if (canary !== undefined && control !== undefined && canary + control > 1) {
+    issues.add('', `canary + control must not exceed 1, got ${canary} + ${control}`);
+  }
+  if (!key || typeof c.salt !== 'string' || !c.salt || canary === undefined || control === undefined || canary + control > 1) return undefined;
+  return { key, salt: c.salt, canary, control };
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

@@ -1,0 +1,15 @@
+import type { SignalProbeType } from '../types.js';
+import { parseLoadAttrs, type LoadAttrs } from './attrs.js';
+import { LoadGenerator } from './generator.js';
+
+/** The active golden-signal source: constant-arrival-rate HTTP load, measured per traffic cohort. */
+export const loadProbe: SignalProbeType<LoadAttrs, unknown> = {
+  kind: 'signals',
+  type: 'load',
+  driver: 'core',
+  summary: 'Open-model HTTP load at a constant arrival rate; latency, traffic and errors per traffic cohort.',
+  parse: parseLoadAttrs,
+  source(ctx, attrs) {
+    return new LoadGenerator(attrs, { logger: ctx.logger });
+  },
+};
