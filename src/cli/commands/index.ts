@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { demoCommand } from './demo.js';
+import { proxyCommand } from './proxy.js';
 
-/** Commands contributed by drivers and features beyond the core four (proxy, demo, ...). */
+/** Commands beyond the core four: the embedded proxy server and the demo. */
 export function extraCommands(): Command[] {
-  return [];
+  return [proxyCommand(), demoCommand()];
 }

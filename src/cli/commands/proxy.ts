@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { EXIT, describeError } from '../../errors.js';
+import { createLogger } from '../../log.js';
+import { startProxyServer, type ProxyConfig, type ProxyServer } from '../../proxy/index.js';
+
+interface ProxyFlags {
+  host: string;
+  port: string;
+  config?: string;
+}
+
+/**
+ * `firebreak proxy`: runs the embedded Toxiproxy-compatible server until SIGINT or SIGTERM. Prints the API
+ * URL on stdout; logs JSON to stderr. `--config` populates proxies from a Toxiproxy-style JSON array.
+ */
+export function proxyCommand(): Command {
+  return new Command('proxy')
+    .description('run the Toxiproxy-compatible proxy server (toxiproxy-cli and Toxiproxy clients work against it)')
+    .option('--host <host>', 'address of the HTTP API', '127.0.0.1')
+    .option('--port <port>', 'port of the HTTP API (0: any free port)', '8474')
+    .option('--config <file>', 'JSON array of proxies to create at start, as Toxiproxy\'s -config')
+    .action(async (flags: ProxyFlags, cmd: Command) => {
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(EXIT.invalid, `--port: not a port number: "${flags.port}"`);
+      let proxies: ProxyConfig[] = [];
+      if (flags.config) {
+        const loaded = await loadConfig(flags.config);
+        if (typeof loaded === 'string') return fail(EXIT.invalid, loaded);
+        proxies = loaded;
+      }
+      const globals = cmd.optsWithGlobals() as { logLevel?: string };
+      const logger = createLogger({ level: globals.logLevel ?? process.env.FIREBREAK_LOG_LEVEL ?? 'info' });
+      let server: ProxyServer;
+      try {
+        server = await startProxyServer({ host: flags.host, port, proxies, logger });
+      } catch (err) {
+        return fail(EXIT.failed, `could not start the proxy server: ${describeError(err).message}`);
+      }
+      process.stdout.write(`${server.url}\n`);
+      const sig = await untilSignal();
+      logger.info({ signal: sig }, 'stopping the proxy server');
+      await server.close();
+    });
+}
+
+async function loadConfig(file: string): Promise<ProxyConfig[] | string> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    return `--config ${file}: ${describeError(err).message}`;
+  }
+  if (!Array.isArray(data)) return `--config ${file}: expected a JSON array of proxies`;
+  return data as ProxyConfig[];
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+function fail(code: number, message: string): void {
+  process.stderr.write(`firebreak proxy: ${message}\n`);
+  process.exitCode = code;
+}
