@@ -108,7 +108,8 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
       } else if (journal.interrupted) journal.interrupted.skippedAfter = true;
     }
   } catch (err) {
-    failed = true;
+    // An error caused by the interruption itself (a cancelled apply or probe start) is not a failure.
+    failed = !interruption.soft.signal.aborted;
     recordError(ctx, phaseOf(err), err);
     // The finally above reverted what was injected; faults attempted outside it (none today) go here.
     revertFailures = [...new Set([...revertFailures, ...(await revertPhase(ctx))])];
