@@ -1,0 +1,78 @@
+import type { IssueSink } from '../../experiment/issues.js';
+import type { JsonObject } from '../../faults/types.js';
+import { parseHostPort } from '../../proxy/address.js';
+import { parseCohortSettings } from '../../proxy/http/handler.js';
+
+/** One proxy to populate, in Toxiproxy's config format plus the `cohort` extension. */
+export interface ProxyEntry extends JsonObject {
+  name: string;
+  upstream: string;
+  /** null: a free loopback port. */
+  listen: string | null;
+  enabled: boolean;
+  cohort: JsonObject | null;
+}
+
+/**
+ * The driver's section of `target.proxy`. Without `url` the driver runs an embedded proxy server on
+ * 127.0.0.1 for the run; with it, it drives that Toxiproxy-compatible server (Toxiproxy itself or
+ * `firebreak proxy`). Either way `proxies` are populated at connect.
+ */
+export interface ProxyDriverConfig extends JsonObject {
+  url: string | null;
+  proxies: ProxyEntry[];
+}
+
+const KNOWN = ['url', 'proxies'];
+const ENTRY_KNOWN = ['name', 'upstream', 'listen', 'enabled', 'cohort'];
+
+export function parseProxyDriverConfig(raw: Record<string, unknown> | undefined, issues: IssueSink): ProxyDriverConfig | undefined {
+  const input = raw ?? {};
+  const before = issues.count;
+  for (const k of Object.keys(input)) if (!KNOWN.includes(k)) issues.add(k, `unknown setting "${k}"`, `one of ${KNOWN.join(', ')}`);
+  let url: string | null = null;
+  if (input.url !== undefined) {
+    if (typeof input.url === 'string' && /^https?:\/\/[^/\s]+\/?$/.test(input.url.trim())) url = input.url.trim().replace(/\/+$/, '');
+    else issues.add('url', `must be the proxy API's base URL, got ${JSON.stringify(input.url)}`, 'like http://127.0.0.1:8474');
+  }
+  const proxies: ProxyEntry[] = [];
+  if (input.proxies !== undefined) {
+    if (!Array.isArray(input.proxies)) issues.add('proxies', 'must be a list of proxies', 'a list of {name, upstream, listen?, enabled?, cohort?}');
+    else input.proxies.forEach((p, i) => {
+      const entry = parseEntry(p, issues.at(`proxies[${i}]`));
+      if (entry) proxies.push(entry);
+    });
+    const names = proxies.map((p) => p.name);
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i) issues.add(`proxies[${i}].name`, `duplicate proxy name "${n}"`);
+    });
+  }
+  return issues.count > before ? undefined : { url, proxies };
+}
+
+function parseEntry(raw: unknown, issues: IssueSink): ProxyEntry | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    issues.add('', 'must be a mapping', '{name, upstream, listen?, enabled?, cohort?}');
+    return undefined;
+  }
+  const p = raw as Record<string, unknown>;
+  const before = issues.count;
+  for (const k of Object.keys(p)) if (!ENTRY_KNOWN.includes(k)) issues.add(k, `unknown field "${k}"`, `one of ${ENTRY_KNOWN.join(', ')}`);
+  if (typeof p.name !== 'string' || p.name.trim() === '') issues.add('name', p.name === undefined ? 'is required' : `must be a non-empty string, got ${JSON.stringify(p.name)}`);
+  const address = (key: 'upstream' | 'listen', required: boolean): void => {
+    const v = p[key];
+    if (v === undefined && !required) return;
+    if (typeof v !== 'string' || !parseHostPort(v)) issues.add(key, v === undefined ? 'is required' : `must be host:port, got ${JSON.stringify(v)}`, 'like 127.0.0.1:6379');
+  };
+  address('upstream', true);
+  address('listen', false);
+  if (p.enabled !== undefined && typeof p.enabled !== 'boolean') issues.add('enabled', `must be true or false, got ${JSON.stringify(p.enabled)}`);
+  let cohort: JsonObject | null = null;
+  if (p.cohort !== undefined) {
+    const parsed = parseCohortSettings(p.cohort);
+    if (parsed.value) cohort = { ...parsed.value };
+    else issues.add('cohort', parsed.error ?? 'invalid cohort settings');
+  }
+  if (issues.count > before) return undefined;
+  return { name: (p.name as string).trim(), upstream: p.upstream as string, listen: (p.listen as string | undefined) ?? null, enabled: (p.enabled as boolean | undefined) ?? true, cohort };
+}

@@ -1,0 +1,62 @@
+import type { ICreateProxyBody } from 'toxiproxy-node-client';
+import { FirebreakError, isFirebreakError } from '../../errors.js';
+import { startProxyServer, type ProxyServer } from '../../proxy/server.js';
+import type { Driver, DriverCallContext } from '../types.js';
+import { callProxyApi, isUnreachable, proxyError, type ProxyConnection } from './client.js';
+import { parseProxyDriverConfig, type ProxyDriverConfig, type ProxyEntry } from './config.js';
+import { PROXY_FAULTS } from './faults/index.js';
+import { proxySignalsProbe } from './signals-probe.js';
+
+/**
+ * Network faults through a Toxiproxy-compatible proxy: the embedded server (started for the run when
+ * `url` is not given) or an existing one (Toxiproxy itself, or `firebreak proxy`).
+ */
+export const proxyDriver: Driver<ProxyDriverConfig, ProxyConnection> = {
+  name: 'proxy',
+  summary: 'Latency, bandwidth, timeouts, resets, slicing, data limits, partitions and HTTP aborts through a Toxiproxy-compatible proxy.',
+  faults: PROXY_FAULTS,
+  probes: [proxySignalsProbe],
+  parseConfig: (raw, issues) => parseProxyDriverConfig(raw, issues),
+  async connect(config, ctx) {
+    let server: ProxyServer | undefined;
+    if (!config.url) {
+      server = await startProxyServer({ host: '127.0.0.1', port: 0, logger: ctx.logger });
+    }
+    const conn: ProxyConnection = { url: config.url ?? server!.url, embedded: server !== undefined, ...(server ? { server } : {}) };
+    try {
+      await callProxyApi(conn.url, 'version', ctx, (client) => client.getVersion());
+    } catch (err) {
+      await server?.close();
+      if (ctx.signal.aborted) throw err;
+      const why = isFirebreakError(err, 'FIREBREAK_E_TIMEOUT') ? `no answer within ${ctx.timeoutMs} ms` : (err as Error).message;
+      throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `proxy API at ${conn.url} did not answer: ${why}`, { cause: err });
+    }
+    try {
+      if (config.proxies.length) await populate(conn, config.proxies, ctx);
+    } catch (err) {
+      await server?.close();
+      throw err;
+    }
+    ctx.logger.debug({ url: conn.url, embedded: conn.embedded, proxies: config.proxies.length }, 'proxy API answered');
+    return conn;
+  },
+  async disconnect(conn) {
+    await conn.server?.close();
+  },
+};
+
+async function populate(conn: ProxyConnection, entries: ProxyEntry[], ctx: DriverCallContext): Promise<void> {
+  const body = entries.map((e) => ({
+    name: e.name,
+    upstream: e.upstream,
+    listen: e.listen ?? '127.0.0.1:0',
+    enabled: e.enabled,
+    ...(e.cohort ? { cohort: e.cohort } : {}),
+  })) as ICreateProxyBody[];
+  try {
+    await callProxyApi(conn.url, 'populate', ctx, (client) => client.populate(body));
+  } catch (err) {
+    if (isUnreachable(err)) throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `proxy API at ${conn.url} did not answer`, { cause: err });
+    throw proxyError(err, `populate proxies ${entries.map((e) => e.name).join(', ')}`);
+  }
+}

@@ -1,0 +1,17 @@
+import { formatDuration } from '../../../util/duration.js';
+import { readDuration } from '../../core/attrs.js';
+import { describeCommon } from '../attrs.js';
+import { toxicFault } from '../toxic-fault.js';
+
+/** Stops data through a proxy and closes connections after `timeout` (0: until reverted). */
+export const proxyTimeout = toxicFault({
+  type: 'proxy.timeout',
+  toxic: 'timeout',
+  summary: 'Stops all data through a proxy; closes connections after timeout (0 holds them until reverted).',
+  attributes: ['timeout'],
+  read(attrs, issues) {
+    const timeout = readDuration(attrs, 'timeout', issues, 0);
+    return timeout === undefined ? undefined : { timeout: Math.round(timeout) };
+  },
+  describe: (a) => `timeout ${a.attributes.timeout ? `closing after ${formatDuration(Number(a.attributes.timeout))}` : 'holding connections'} ${describeCommon(a)}`,
+});

@@ -1,0 +1,10 @@
+export { startProxyServer, type ProxyServer, type ProxyServerOptions } from './server.js';
+export { Proxy, type ProxyJson, type ProxySettings } from './proxy.js';
+export { ProxyMetrics } from './metrics.js';
+export { ApiError } from './api/errors.js';
+export { TOXIPROXY_API_VERSION } from './api/routes.js';
+export { DEFAULT_LISTEN } from './proxy-input.js';
+export { BUILTIN_TOXICS, registerToxic, toxicDefinition, toxicTypes, TimedQueue, sliceOffsets } from './toxics/index.js';
+export type { Chunk, Stream, ToxicDefinition, ToxicOutput, ToxicStage } from './toxics/index.js';
+export type { ProxyConfig, ToxicRecord, ProxyStats } from './types.js';
+export { COHORT_TCP_TOXICS } from './cohort.js';
