@@ -2,9 +2,10 @@ import { Registry } from './registry.js';
 import type { Driver } from './types.js';
 import { coreDriver } from './core/index.js';
 import { proxyDriver } from './proxy/index.js';
+import { dockerDriver } from './docker/index.js';
 
 /** The drivers firebreak ships, in one list. */
-export const BUILTIN_DRIVERS: readonly Driver<any, any>[] = [coreDriver, proxyDriver];
+export const BUILTIN_DRIVERS: readonly Driver<any, any>[] = [coreDriver, proxyDriver, dockerDriver];
 
 let shared: Registry | undefined;
 

@@ -1,0 +1,67 @@
+import { readString, rejectUnknown } from '../../core/attrs.js';
+import type { FaultType } from '../../../faults/types.js';
+import type { DockerConnection } from '../client.js';
+import { engineCall, statusOf } from '../client.js';
+import { engineNow, requireContainer, short } from '../containers.js';
+import { bringBack, label, normalizeSignal, readRecovery, requireTarget, verifyUp, serviceLabels, type RecoveryAttrs, type StoppedRef } from './common.js';
+
+export interface KillAttrs extends RecoveryAttrs {
+  signal: string;
+}
+
+export interface KillState extends StoppedRef {
+  signal: string;
+}
+
+/** Sends a signal to the container's main process (SIGKILL by default: the container dies at once). */
+export const dockerKill: FaultType<KillAttrs, KillState, DockerConnection> = {
+  type: 'docker.kill',
+  driver: 'docker',
+  summary: 'Kills the container with a signal (default SIGKILL); revert starts it again, or waits for its orchestrator.',
+  scope: 'target',
+  parse(attrs, issues) {
+    const before = issues.count;
+    rejectUnknown(attrs, ['signal', 'recovery', 'recoveryTimeout'], issues);
+    const raw = readString(attrs, 'signal', issues) ?? 'SIGKILL';
+    const signal = normalizeSignal(raw);
+    if (!signal) issues.add('signal', `unknown signal ${JSON.stringify(raw)}`, 'like SIGKILL, SIGTERM, SIGUSR1');
+    const recovery = readRecovery(attrs, issues);
+    if (!signal || !recovery || issues.count > before) return undefined;
+    return { signal, ...recovery };
+  },
+  describe(a, target) {
+    return `kill ${label(target)} with ${a.signal}${a.recovery === 'orchestrator' ? ' (its orchestrator restarts it)' : ''}`;
+  },
+  async prepare(ctx, a, target) {
+    const t = requireTarget(target, 'docker.kill');
+    const info = await requireContainer(ctx, t.id);
+    const service = serviceLabels(info.Config.Labels);
+    return {
+      container: info.Id,
+      name: t.name,
+      signal: a.signal,
+      wasRunning: info.State.Running,
+      recovery: a.recovery,
+      recoveryTimeoutMs: a.recoveryTimeoutMs,
+      service,
+      // Compared with the engine's creation times of replacements: the engine's clock, not ours.
+      preparedAt: a.recovery === 'orchestrator' && service ? await engineNow(ctx) : Date.now(),
+    };
+  },
+  async apply(ctx, s) {
+    if (!s.wasRunning) return;
+    try {
+      // With SIGKILL the engine returns once the container has exited.
+      await engineCall(ctx, `kill ${short(s.container)}`, (abortSignal) => ctx.connection.docker.getContainer(s.container).kill({ signal: s.signal, abortSignal }));
+    } catch (err) {
+      // 409: not running any more, which is what a kill wants.
+      if (statusOf(err) !== 409) throw err;
+    }
+  },
+  async revert(ctx, s) {
+    await bringBack(ctx, s);
+  },
+  async verify(ctx, s) {
+    return verifyUp(ctx, s);
+  },
+};
