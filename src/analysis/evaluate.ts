@@ -13,11 +13,15 @@ export interface EvaluateInput {
   before?: PhaseRecord;
   /** Number of canary-vs-control decisions in the run, for the multiple-comparison correction. */
   comparisons: number;
+  /** Whether a probe measures in this phase (value probes may be limited to some phases). */
+  measuredIn?: (probe: string, phase: PhaseName) => boolean;
 }
 
 /** Decides every tolerance that applies to a phase. */
 export function evaluatePhase(tolerances: ToleranceSpec[], input: EvaluateInput): Evidence[] {
-  return tolerances.filter((t) => t.phases.includes(input.phase)).map((t) => evaluateTolerance(t, input));
+  return tolerances
+    .filter((t) => t.phases.includes(input.phase) && (input.measuredIn?.(t.probe, input.phase) ?? true))
+    .map((t) => evaluateTolerance(t, input));
 }
 
 /** How many canary-vs-control decisions a run makes (tolerances x phases), for Bonferroni. */

@@ -14,12 +14,20 @@ function comparisons(ctx: RunContext): number {
   return Math.max(1, countComparisons(ctx.experiment.hypothesis.tolerances, MEASURED));
 }
 
+/** Signals probes measure in every phase; a value probe only in the phases it lists. */
+function measuredIn(ctx: RunContext): (probe: string, phase: PhaseName) => boolean {
+  return (probe, phase) => {
+    const spec = ctx.experiment.hypothesis.probes.find((p) => p.name === probe);
+    return !spec || spec.kind === 'signals' || spec.phases.includes(phase);
+  };
+}
+
 /** Before: measures the steady state. Returns the evidence; any failure means not steady. */
 export async function beforePhase(ctx: RunContext, hub: SignalHub): Promise<{ record: PhaseRecord; evidence: Evidence[] }> {
   const signal = ctx.interruption.soft.signal;
   const record = await runWindow(ctx, hub, 'before', ctx.experiment.phases.before, signal);
   ctx.journal.phases.push(record);
-  const evidence = evaluatePhase(ctx.experiment.hypothesis.tolerances, { phase: 'before', record, comparisons: comparisons(ctx) });
+  const evidence = evaluatePhase(ctx.experiment.hypothesis.tolerances, { phase: 'before', record, comparisons: comparisons(ctx), measuredIn: measuredIn(ctx) });
   return { record, evidence };
 }
 
@@ -81,7 +89,7 @@ export async function duringPhase(ctx: RunContext, hub: SignalHub, before: Phase
   );
   ctx.journal.phases.push(record);
   if (applyError) throw applyError;
-  const evidence = evaluatePhase(ctx.experiment.hypothesis.tolerances, { phase: 'during', record, before, comparisons: comparisons(ctx) });
+  const evidence = evaluatePhase(ctx.experiment.hypothesis.tolerances, { phase: 'during', record, before, comparisons: comparisons(ctx), measuredIn: measuredIn(ctx) });
   return { record, evidence };
 }
 
@@ -103,7 +111,7 @@ export async function afterPhase(ctx: RunContext, hub: SignalHub, before: PhaseR
   const signal = ctx.interruption.hard.signal;
   const record = await runWindow(ctx, hub, 'after', ctx.experiment.phases.after, signal);
   ctx.journal.phases.push(record);
-  const evidence = evaluatePhase(ctx.experiment.hypothesis.tolerances, { phase: 'after', record, before, comparisons: comparisons(ctx) });
+  const evidence = evaluatePhase(ctx.experiment.hypothesis.tolerances, { phase: 'after', record, before, comparisons: comparisons(ctx), measuredIn: measuredIn(ctx) });
   return { record, evidence };
 }
 

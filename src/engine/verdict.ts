@@ -16,7 +16,7 @@ export interface VerdictInput {
  */
 export function decideVerdict(v: VerdictInput): { status: Status; reason: string } {
   const failing = v.evidence.filter((e) => e.outcome === 'fail' || e.outcome === 'error');
-  if (v.failed) return { status: 'failed', reason: v.journal.errors.map((e) => e.message).join('; ') || 'the run could not complete' };
+  if (v.failed) return { status: 'failed', reason: v.journal.errors.map((e) => (e.code ? `${e.code}: ${e.message}` : e.message)).join('; ') || 'the run could not complete' };
   if (v.interrupted) return { status: 'interrupted', reason: `interrupted by ${v.journal.interrupted?.signal ?? 'a signal'}; every fault was reverted` };
   if (v.aborted) return { status: 'aborted', reason: `stop condition tripped: ${v.journal.aborted?.condition}; faults reverted at once` };
   if (v.notSteady) return { status: 'not-steady', reason: `the steady state did not hold before any fault: ${describe(failing)}` };

@@ -39,6 +39,11 @@ export interface LoadAttrs {
   maxLagMs: number;
   /** Optional bound: stop sending after this long even if nobody calls stop(). */
   durationMs?: number;
+  /**
+   * Replicas to spread requests over, round-robin (client-side load balancing), each `host:port`;
+   * the URL gives the scheme and path. Without it every request goes to the URL's host.
+   */
+  endpoints?: { host: string; port: number }[];
 }
 
 export const LOAD_DEFAULTS = {
@@ -48,7 +53,7 @@ export const LOAD_DEFAULTS = {
   users: { count: 1000, header: 'x-user-id', prefix: 'user-' },
 } as const;
 
-const KNOWN = ['url', 'rate', 'maxInFlight', 'timeout', 'requests', 'users', 'cohort', 'errorStatus', 'maxLag', 'duration'];
+const KNOWN = ['url', 'endpoints', 'rate', 'maxInFlight', 'timeout', 'requests', 'users', 'cohort', 'errorStatus', 'maxLag', 'duration'];
 // Envelope fields a probe definition file may leave in place; ignored here.
 const ENVELOPE = ['name', 'type', 'description', 'driver'];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -69,6 +74,7 @@ export function parseLoadAttrs(attrs: Record<string, unknown>, issues: IssueSink
   const users = parseUsers(attrs.users, issues.at('users'));
   const cohort = parseCohort(attrs.cohort, users, url, issues.at('cohort'));
   const errorStatus = parseErrorStatus(attrs.errorStatus, issues.at('errorStatus'));
+  const endpoints = parseEndpoints(attrs.endpoints, issues.at('endpoints'));
   if (issues.count > before) return undefined;
   return {
     url: url!,
@@ -78,6 +84,7 @@ export function parseLoadAttrs(attrs: Record<string, unknown>, issues: IssueSink
     requests: requests!,
     users: users!,
     ...(cohort ? { cohort } : {}),
+    ...(endpoints ? { endpoints } : {}),
     errorStatus: errorStatus!,
     maxLagMs: maxLagMs!,
     ...(durationMs !== undefined ? { durationMs } : {}),
@@ -89,6 +96,22 @@ function positiveDuration(attrs: Record<string, unknown>, key: string, issues: I
   const ms = readDuration(attrs, key, issues, fallback);
   if (issues.count === before && ms !== undefined && ms <= 0) issues.add(key, `must be longer than 0, got ${JSON.stringify(attrs[key])}`);
   return ms;
+}
+
+function parseEndpoints(value: unknown, issues: IssueSink): { host: string; port: number }[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) {
+    issues.add('', 'must be a non-empty list of host:port', 'like ["127.0.0.1:8081", "127.0.0.1:8082"]');
+    return undefined;
+  }
+  const out: { host: string; port: number }[] = [];
+  value.forEach((v, i) => {
+    const m = typeof v === 'string' ? /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(v.trim()) : null;
+    const port = m ? Number(m[2]) : NaN;
+    if (!m || port < 1 || port > 65535) issues.add(`[${i}]`, `is not host:port: ${JSON.stringify(v)}`, 'like 127.0.0.1:8081');
+    else out.push({ host: m[1]!, port });
+  });
+  return out;
 }
 
 function parseBaseUrl(value: unknown, issues: IssueSink): URL | undefined {

@@ -210,8 +210,8 @@ export class LoadGenerator implements SignalSource {
       req = this.transport.request(
         {
           agent: this.agent,
-          host: this.host,
-          port: this.port,
+          host: planned.endpoint?.host ?? this.host,
+          port: planned.endpoint?.port ?? this.port,
           method: planned.method,
           path: planned.path,
           headers: planned.headers,

@@ -12,6 +12,8 @@ export interface PlannedRequest {
   cohort: CohortName;
   /** Source address, when stickiness is by client address. */
   localAddress?: string;
+  /** The replica to send to, when the probe spreads over `endpoints`. */
+  endpoint?: { host: string; port: number };
 }
 
 interface PreparedSpec {
@@ -33,6 +35,7 @@ export class RequestPlan {
   private readonly specs: PreparedSpec[];
   private readonly totalWeight: number;
   private rng: () => number;
+  private nextEndpoint = 0;
 
   constructor(private readonly attrs: LoadAttrs, seed = 0x5eed) {
     const basePath = attrs.url.pathname.replace(/\/+$/, '');
@@ -75,6 +78,7 @@ export class RequestPlan {
       ...(spec.body ? { body: spec.body } : {}),
       cohort: c ? cohortOf(key, c.salt, c) : 'untouched',
       ...(localAddress ? { localAddress } : {}),
+      ...(this.attrs.endpoints ? { endpoint: this.attrs.endpoints[this.nextEndpoint++ % this.attrs.endpoints.length]! } : {}),
     };
   }
 
