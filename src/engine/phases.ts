@@ -33,9 +33,13 @@ export async function beforePhase(ctx: RunContext, hub: SignalHub): Promise<{ re
 
 /** Inject: applies every fault that starts with the during phase. A failed apply fails the run. */
 export async function injectPhase(ctx: RunContext): Promise<void> {
+  const until = performance.now() + ctx.experiment.phases.phaseGrace;
   for (const inst of ctx.instances) {
     if (inst.spec.start > 0) continue;
     if (ctx.interruption.soft.signal.aborted) return;
+    if (performance.now() > until) {
+      throw new FirebreakError('FIREBREAK_E_TIMEOUT', `the inject phase took longer than phases.phaseGrace (${ctx.experiment.phases.phaseGrace} ms); faults applied so far are reverted`);
+    }
     await applyInstance(ctx, inst);
   }
 }

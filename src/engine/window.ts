@@ -1,4 +1,5 @@
 import { sleep, isAbortError } from '../util/abort.js';
+import { FirebreakError } from '../errors.js';
 import type { PhaseName } from '../experiment/model.js';
 import type { RunContext } from './context.js';
 import type { PhaseRecord } from './journal.js';
@@ -26,6 +27,11 @@ export async function runWindow(
   hooks: WindowHooks = {},
   probeSignal: AbortSignal = signal,
 ): Promise<PhaseRecord> {
+  // Every phase is bounded: its length plus a grace for probes and collections that run late.
+  const limitMs = durationMs + ctx.experiment.phases.phaseGrace;
+  const deadline = AbortSignal.timeout(limitMs);
+  signal = AbortSignal.any([signal, deadline]);
+  probeSignal = AbortSignal.any([probeSignal, deadline]);
   const startedAt = new Date();
   const t0 = performance.now();
   const start = Date.now();
@@ -68,5 +74,9 @@ export async function runWindow(
     signals: hub.summarize(phase, start, end),
   };
   ctx.events.emitEvent('phase-ended', { phase, at: end });
+  if (deadline.aborted) {
+    ctx.journal.phases.push(record);
+    throw new FirebreakError('FIREBREAK_E_TIMEOUT', `the ${phase} phase took longer than its ${limitMs} ms limit (length plus phases.phaseGrace)`);
+  }
   return record;
 }

@@ -116,6 +116,21 @@ describe('engine lifecycle', function () {
     assert.equal(existsSync(flag), false);
   });
 
+  it('a phase that overruns its limit stops the run (failed, FIREBREAK_E_TIMEOUT) and nothing is injected', async () => {
+    const e = defineExperiment({
+      title: 'overrun', phases: { ...quick, phaseGrace: '300ms' },
+      hypothesis: { probes: [{ name: 'slow', type: 'process', command: 'sleep 3; echo late' }], tolerances: ['slow.exitCode == 0'] },
+      faults: [flagFault()],
+    });
+    const t0 = Date.now();
+    const result = await runExperiment(e, { ledgerPath });
+    assert.equal(result.status, 'failed');
+    assert.ok(Date.now() - t0 < 2500, 'the slow probe was cut short');
+    assert.match(result.journal.verdict.reason, /FIREBREAK_E_TIMEOUT: the before phase took longer than its 500 ms limit/);
+    assert.equal(existsSync(flag), false);
+    assert.deepEqual(Ledger.readEntries(ledgerPath), []);
+  });
+
   it('a dirty ledger refuses a new run until recovered', async () => {
     const e1 = defineExperiment({ title: 'leaves a fault', phases: quick, faults: [{ type: 'process', apply: `touch ${flag}`, revert: 'exit 1' }] });
     await runExperiment(e1, { ledgerPath });
