@@ -49,7 +49,7 @@ export function compareCohortsFor(t: CanaryVsControl, signals: Signals, comparis
     test: r.test,
     pValue: r.pValue,
     interval: r.interval,
-    samples: { canary: r.n1, control: r.n2 },
+    samples: { canary: r.n1, control: r.n2, ...(r.needed !== undefined ? { neededPerCohort: r.needed } : {}) },
     reason: `${r.reason} (alpha ${round4(alpha)} after correcting for ${comparisons} comparison(s))`,
   };
 }
