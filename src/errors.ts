@@ -62,6 +62,7 @@ export function describeError(err: unknown): { name: string; message: string; co
 export const EXIT = {
   held: 0,
   valid: 0,
+  planned: 0,
   deviated: 1,
   aborted: 2,
   'not-steady': 3,

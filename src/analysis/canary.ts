@@ -18,6 +18,9 @@ const INTERVAL_FIELDS: Record<string, (p: WindowSignals['intervals'][number]) =>
   'traffic.rate': (p) => p.requests,
 };
 
+/** Fields a canary-vs-control tolerance accepts (checked at validation). */
+export const CANARY_FIELDS: readonly string[] = [...Object.keys(INTERVAL_FIELDS), 'errors.rate', 'errors.count'];
+
 /**
  * Canary vs control, as Kayenta's judge: a Mann-Whitney rank test on per-interval values with a
  * Hodges-Lehmann interval for the canary/control ratio, against a practical margin; error rates as a

@@ -38,7 +38,7 @@ export function evaluateTolerance(t: ToleranceSpec, input: EvaluateInput): Evide
     return { ...base, ...compareCohortsFor(t, signals, input.comparisons) };
   }
   if (signals) return evaluateSignalTolerance(t, signals, input, base);
-  if (!result) return { ...base, outcome: 'error', expected: t.text, observed: null, reason: `probe ${t.probe} did not run in ${input.phase}` };
+  if (!result) return { ...base, outcome: 'inconclusive', expected: t.text, observed: null, reason: `probe ${t.probe} did not run in ${input.phase} (the phase was cut short)` };
   if (result.status === 'error') {
     return { ...base, outcome: 'fail', expected: t.text, observed: { error: result.error?.message, ...(result.timedOut ? { timedOut: true } : {}) }, reason: `the probe failed: ${result.error?.message}` };
   }

@@ -125,7 +125,7 @@ export function parseAbort(text: string, issues: IssueSink): AbortSpec | undefin
     issues.add('', `cannot read the value "${rhs}" in "${text}"`, 'a number, a duration, a percentage or "<N>x control"');
     return undefined;
   }
-  return { kind: 'guard', text, probe: probe!, field: field!, cohort: (cohort as CohortSel) ?? 'canary', op: op as Comparison, value: value.value, ticks, ...(min !== undefined ? { min } : {}) };
+  return { kind: 'guard', text, probe: probe!, field: field!, ...(cohort ? { cohort: cohort as CohortSel } : {}), op: op as Comparison, value: value.value, ticks, ...(min !== undefined ? { min } : {}) };
 }
 
 /** `250ms` -> 250 (ms); `1%` -> 0.01; `95/s` -> 95; `200` -> 200; `"ok"` -> 'ok'; `true` -> true. */

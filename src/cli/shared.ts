@@ -24,10 +24,10 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Most serious first: what a run of several experiments exits with. */
-const SEVERITY: (Status | 'planned')[] = ['interrupted', 'failed', 'aborted', 'not-steady', 'deviated', 'inconclusive', 'held', 'planned'];
+/** Most serious first: what a run of several experiments exits with (a fault left behind beats all). */
+const SEVERITY: Status[] = ['failed', 'interrupted', 'aborted', 'not-steady', 'deviated', 'inconclusive', 'held', 'planned'];
 
-export function worstExit(statuses: (Status | 'planned')[]): number {
+export function worstExit(statuses: Status[]): number {
   const worst = [...statuses].sort((a, b) => SEVERITY.indexOf(a) - SEVERITY.indexOf(b))[0];
   if (!worst || worst === 'planned') return 0;
   return EXIT[worst];

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -9,6 +9,8 @@ import { formatIssue } from '../experiment/issues.js';
 import { RunEvents } from '../engine/events.js';
 import { runExperiment } from '../engine/run.js';
 import { writeJournal } from '../engine/journal.js';
+import { Ledger, openFaultsOf } from '../engine/ledger.js';
+import { forgetFaults } from '../engine/recover.js';
 import type { Interruption } from '../engine/context.js';
 import { attachProgress } from '../report/progress.js';
 import { startDependency, startStorefront } from './storefront.js';
@@ -50,26 +52,30 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoRow[]> {
     .filter((f) => !opts.only?.length || opts.only.some((o) => f.includes(o)))
     .sort(byDemoOrder)
     .map((f) => join(dir, f));
-  const recommendations = await startDependency('recommendations', { delayMs: 2 });
-  const payments = await startDependency('payments', { delayMs: 3 });
-  const cohort = { mode: 'http', key: 'header:x-user-id', canary: 0.2, control: 0.2, salt: 'storefront-demo' };
-  const proxy = await startProxyServer({
-    host: '127.0.0.1',
-    port: 0,
-    logger,
-    proxies: [
-      { name: 'recommendations', listen: '127.0.0.1:0', upstream: `127.0.0.1:${recommendations.port}`, cohort },
-      { name: 'payments', listen: '127.0.0.1:0', upstream: `127.0.0.1:${payments.port}`, cohort },
-    ],
-  });
-  const listen = async (name: string): Promise<string> => {
-    const res = await fetch(`${proxy.url}/proxies/${name}`, { signal: AbortSignal.timeout(5000) });
-    const body = (await res.json()) as { listen: string };
-    return `http://${body.listen}`;
-  };
-  const storefront = await startStorefront({ recommendationsUrl: await listen('recommendations'), paymentsUrl: await listen('payments') });
+  const ledgerPath = opts.ledgerPath ?? join(outDir, 'ledger.jsonl');
+  // Only the demo's own ledger: a ledger passed in may hold other runs' faults, which recover handles.
+  if (!opts.ledgerPath) forgetEarlierDemo(ledgerPath);
+  const closers: (() => Promise<void>)[] = [];
   const rows: DemoRow[] = [];
   try {
+    const recommendations = await startDependency('recommendations', { delayMs: 2 });
+    closers.push(() => recommendations.close());
+    const payments = await startDependency('payments', { delayMs: 3 });
+    closers.push(() => payments.close());
+    const cohort = { mode: 'http', key: 'header:x-user-id', canary: 0.2, control: 0.2, salt: 'storefront-demo' };
+    const proxy = await startProxyServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      proxies: [
+        { name: 'recommendations', listen: '127.0.0.1:0', upstream: `127.0.0.1:${recommendations.port}`, cohort },
+        { name: 'payments', listen: '127.0.0.1:0', upstream: `127.0.0.1:${payments.port}`, cohort },
+      ],
+    });
+    closers.push(() => proxy.close());
+    const listen = (name: string): string => `http://${proxy.proxy(name)!.toJSON().listen}`;
+    const storefront = await startStorefront({ recommendationsUrl: listen('recommendations'), paymentsUrl: listen('payments') });
+    closers.push(() => storefront.close());
     for (const file of files) {
       if (opts.interruption?.soft.signal.aborted) break;
       const loaded = loadExperimentFile(file, { vars: { storefront_url: storefront.url, proxy_url: proxy.url } });
@@ -80,7 +86,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoRow[]> {
         const result = await runExperiment(loaded.experiment, {
           logger, events, given: loaded.given,
           ...(opts.interruption ? { interruption: opts.interruption } : {}),
-          ...(opts.ledgerPath ? { ledgerPath: opts.ledgerPath } : {}),
+          ledgerPath,
         });
         const journal = join(outDir, `${file.split('/').pop()!.replace(/\.ya?ml$/, '')}.json`);
         writeJournal(journal, result.journal);
@@ -91,12 +97,18 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoRow[]> {
       }
     }
   } finally {
-    await storefront.close();
-    await proxy.close();
-    await recommendations.close();
-    await payments.close();
+    for (const close of closers.reverse()) await close().catch(() => undefined);
   }
   return rows;
+}
+
+/**
+ * The demo's systems live in the demo's own process: whatever a killed demo left in its ledger died
+ * with it. Such entries are closed as forgotten, so a new demo (and only the demo's ledger) starts clean.
+ */
+function forgetEarlierDemo(ledgerPath: string): void {
+  const open = existsSync(ledgerPath) ? openFaultsOf(Ledger.readEntries(ledgerPath)) : [];
+  if (open.length) forgetFaults(open.map((o) => o.id), { ledgerPath, reason: 'the demo that applied it ended; its proxy lived in that process' });
 }
 
 /** held, deviated, aborted: the story the demo tells, in that order. */

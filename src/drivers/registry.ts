@@ -6,7 +6,7 @@ import type { Driver } from './types.js';
 const NAME = /^[a-z][a-z0-9-]*$/;
 const TYPE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
 
-/** Drivers by name, and their faults and probes by registered type (STYLE.md 9). */
+/** Drivers by name, and their faults and probes by registered type; metadata is checked when a driver registers. */
 export class Registry {
   private readonly drivers = new Map<string, Driver<any, any>>();
   private readonly faults = new Map<string, FaultType<any, any, any>>();

@@ -20,10 +20,15 @@ export interface DriverCallContext {
   signal: AbortSignal;
   logger: Logger;
   timeoutMs: number;
+  /**
+   * Why the connection is made. `run`: the driver may prepare what the experiment declares (populate
+   * proxies, start an embedded server). `dry-run` and `recover`: it must change nothing, only connect.
+   */
+  purpose?: 'run' | 'dry-run' | 'recover';
 }
 
 /**
- * The code that reaches one kind of system and offers faults and probes on it (STYLE.md 9).
+ * The code that reaches one kind of system and offers faults and probes on it.
  * `config` is the driver's section of the experiment's `target` (e.g. `target.docker`), already
  * validated by `parseConfig`. It is ledgered with every fault so `recover` can reconnect: it must hold
  * no secret values (refer to files or environment variable names instead).
@@ -37,6 +42,8 @@ export interface Driver<Config extends JsonObject = JsonObject, Conn = unknown> 
   /** Opens a connection and checks the system answers (plan time). Throws FIREBREAK_E_DRIVER_UNREACHABLE. */
   connect(config: Config, ctx: DriverCallContext): Promise<Conn>;
   disconnect?(conn: Conn): Promise<void>;
+  /** Checks a target selector at validation time (unknown keys, wrong types), before anything runs. */
+  parseSelector?(raw: Record<string, unknown>, issues: IssueSink): void;
   /** Lists candidate targets matching a selector (target cohorts). Drivers without targets omit it. */
   listTargets?(conn: Conn, selector: TargetSelector, ctx: DriverCallContext): Promise<Target[]>;
 }

@@ -11,7 +11,6 @@ import type { Journal } from './journal.js';
 export interface Instance {
   /** `<runId>-<fault index>-<target index>`: the ledger id and the name of what the fault creates. */
   id: string;
-  faultIndex: number;
   spec: FaultSpec;
   target?: Target;
   description: string;
@@ -51,6 +50,12 @@ export interface RunContext {
   interruption: Interruption;
   drivers: Map<string, DriverHandle>;
   instances: Instance[];
+  /** Instances in the order their intents were ledgered: reverts go in reverse of it. */
+  order: Instance[];
+  /** Set once the plan passed: only then may rollbacks (actions on the system) run. */
+  planned: boolean;
+  /** Set once the revert phase ran (it runs once per run). */
+  revertDone: boolean;
   targets?: { driver: string; canary: Target[]; control: Target[]; protected: Target[]; considered: number };
   journal: Journal;
   /** Set when a stop condition tripped: the during phase ends and faults revert at once. */

@@ -15,7 +15,7 @@ export interface TickCohort {
   saturation?: number;
 }
 
-/** Typed lifecycle events: the journal, terminal progress and reports are listeners (STYLE.md 7). */
+/** Typed lifecycle events: the journal, terminal progress and reports are listeners. */
 export interface RunEventMap {
   'run-started': { runId: string; title: string; source: string; plan: PlanSummary };
   'phase-started': { phase: Phase; durationMs: number; at: number };

@@ -3,18 +3,16 @@ import { withTimeout } from '../util/abort.js';
 import type { FaultContext, JsonObject } from '../faults/types.js';
 import type { Instance, RunContext } from './context.js';
 import type { FaultRecord } from './journal.js';
-import { revertWithRetries } from './revert.js';
+import { callBudget } from './budget.js';
+import { faultContextOf, revertWithRetries } from './revert.js';
 
-function faultContext(ctx: RunContext, inst: Instance, signal: AbortSignal): FaultContext {
+function faultContext(ctx: RunContext, inst: Instance, signal: AbortSignal, timeoutMs = ctx.experiment.phases.callTimeout): FaultContext {
   const handle = ctx.drivers.get(inst.spec.driver)!;
-  return {
+  return faultContextOf(
+    { runId: ctx.runId, id: inst.id, logger: ctx.logger.child({ fault: inst.spec.type, instance: inst.id }), connection: handle.connection, baseDir: ctx.experiment.baseDir },
     signal,
-    logger: ctx.logger.child({ fault: inst.spec.type, instance: inst.id }),
-    runId: ctx.runId,
-    instanceId: inst.id,
-    timeoutMs: ctx.experiment.phases.callTimeout,
-    connection: handle.connection,
-  };
+    timeoutMs,
+  );
 }
 
 function record(ctx: RunContext, inst: Instance): FaultRecord {
@@ -43,7 +41,11 @@ export async function applyInstance(ctx: RunContext, inst: Instance): Promise<vo
       driverConfig: handle.config, ...(inst.target ? { target: inst.target } : {}), state, description: inst.description,
     });
     inst.attempted = true;
-    const next = await withTimeout(`applying ${inst.spec.type}`, timeoutMs, (signal) => fault.apply(faultContext(ctx, inst, signal), state), ctx.interruption.soft.signal);
+    ctx.order.push(inst);
+    // An apply is not cancelled by an interruption (it is reverted right after), and a timed-out one
+    // gets a bounded time to settle, so a revert never races an apply still in flight.
+    const budget = callBudget(fault, state, timeoutMs);
+    const next = await withTimeout(`applying ${inst.spec.type}`, budget, (signal) => fault.apply(faultContext(ctx, inst, signal, budget), state), undefined, { settleMs: budget });
     if (next) inst.state = next as JsonObject;
     ctx.ledger.append({ event: 'applied', id: inst.id, runId: ctx.runId, state: inst.state });
     inst.applied = true;
@@ -67,6 +69,7 @@ export async function revertInstance(ctx: RunContext, inst: Instance): Promise<b
   const outcome = await revertWithRetries({
     id: inst.id, runId: ctx.runId, fault, connection: handle.connection, state: inst.state,
     logger: ctx.logger.child({ fault: inst.spec.type, instance: inst.id }), ledger: ctx.ledger, timeoutMs: ctx.experiment.phases.callTimeout,
+    baseDir: ctx.experiment.baseDir,
   });
   rec.revertAttempts = outcome.attempts;
   if (outcome.verified !== undefined) rec.verified = outcome.verified;
@@ -85,7 +88,7 @@ export async function revertInstance(ctx: RunContext, inst: Instance): Promise<b
 /** Reverts every attempted instance in reverse order of application. Returns the ids that failed. */
 export async function revertAll(ctx: RunContext): Promise<string[]> {
   const failed: string[] = [];
-  for (const inst of [...ctx.instances].reverse()) {
+  for (const inst of [...ctx.order].reverse()) {
     if (!(await revertInstance(ctx, inst))) failed.push(inst.id);
   }
   return failed;

@@ -8,7 +8,8 @@ import type { CohortName, WindowSignals } from '../signals/types.js';
 
 export const JOURNAL_SCHEMA = 'firebreak.journal/v1';
 
-export type Status = 'held' | 'deviated' | 'aborted' | 'not-steady' | 'failed' | 'interrupted' | 'inconclusive';
+/** `planned`: a dry run, which stops after the plan. */
+export type Status = 'held' | 'deviated' | 'aborted' | 'not-steady' | 'failed' | 'interrupted' | 'inconclusive' | 'planned';
 
 /** One tolerance or stop condition decision, with what was expected and what was seen. */
 export interface Evidence {

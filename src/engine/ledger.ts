@@ -1,11 +1,12 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { FirebreakError } from '../errors.js';
 import { scrub } from '../log.js';
 import type { JsonObject, Target } from '../faults/types.js';
 
-export type LedgerEvent = 'intent' | 'applied' | 'reverted' | 'revert-failed';
+/** `forgotten`: closed by hand (`recover --forget`) for a system that no longer exists. */
+export type LedgerEvent = 'intent' | 'applied' | 'reverted' | 'revert-failed' | 'forgotten';
 
 /**
  * One line of the ledger. An `intent` carries everything needed to revert the fault from another
@@ -15,7 +16,7 @@ export interface LedgerEntry {
   v: 1;
   at: string;
   event: LedgerEvent;
-  /** `<runId>/<fault index>/<target index>`: one applied instance. */
+  /** `<runId>-<fault index>-<target index>`: one applied instance. */
   id: string;
   runId: string;
   fault?: string;
@@ -70,6 +71,7 @@ export class Ledger {
     try {
       ledger.fd = openSync(ledger.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
       ledger.read();
+      ledger.endTornLine();
     } catch (err) {
       ledger.close();
       throw err;
@@ -93,6 +95,17 @@ export class Ledger {
       }
     });
     return out;
+  }
+
+  /**
+   * A crash mid-write can leave a last line without its newline. Its append never returned, so no
+   * caller relied on it: cut it off, so the next entry starts on a line of its own.
+   */
+  private endTornLine(): void {
+    const text = readFileSync(this.path);
+    if (text.length === 0 || text[text.length - 1] === 0x0a) return;
+    truncateSync(this.path, text.lastIndexOf(0x0a) + 1);
+    fsyncSync(this.fd!);
   }
 
   read(): LedgerEntry[] {
@@ -126,6 +139,33 @@ export class Ledger {
     }
   }
 
+  /**
+   * Moves a dead owner's lock aside atomically (rename), then checks that what was moved is that dead
+   * lock: if another process took it over in between, its live lock is put back and the caller retries.
+   */
+  private takeOver(deadPid: number | undefined): void {
+    const aside = `${this.lockPath}.stale-${process.pid}-${Date.now()}`;
+    try {
+      renameSync(this.lockPath, aside);
+    } catch {
+      return; // gone already: someone else moved it
+    }
+    const moved = lockHolder(aside);
+    if (moved !== deadPid && moved !== undefined && alive(moved)) {
+      try {
+        renameSync(aside, this.lockPath);
+      } catch {
+        // the live owner's lock could not be restored; it will see LEDGER_LOCKED-free state and re-lock
+      }
+      return;
+    }
+    try {
+      unlinkSync(aside);
+    } catch {
+      // ignore
+    }
+  }
+
   private lock(): void {
     const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -145,20 +185,8 @@ export class Ledger {
       } catch {
         // A lock file cut short by a crash holds no live owner.
       }
-      if (holder.host === hostname() && holder.pid !== undefined && !alive(holder.pid)) {
-        try {
-          unlinkSync(this.lockPath);
-        } catch {
-          // someone else took it over first; try again
-        }
-        continue;
-      }
-      if (holder.pid === undefined) {
-        try {
-          unlinkSync(this.lockPath);
-        } catch {
-          // ignore
-        }
+      if (holder.pid === undefined || (holder.host === hostname() && !alive(holder.pid))) {
+        this.takeOver(holder.pid);
         continue;
       }
       throw new FirebreakError(
@@ -167,6 +195,15 @@ export class Ledger {
       );
     }
     throw new FirebreakError('FIREBREAK_E_LEDGER_LOCKED', `could not lock ${this.path}`);
+  }
+}
+
+/** Counts a lock as held by a live process, the file's own check before a takeover. */
+function lockHolder(path: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { pid?: number }).pid;
+  } catch {
+    return undefined;
   }
 }
 
@@ -188,7 +225,7 @@ export function openFaultsOf(entries: LedgerEntry[]): OpenFault[] {
     } else if (e.event === 'revert-failed') {
       const f = byId.get(e.id);
       if (f) f.failedReverts++;
-    } else if (e.event === 'reverted') byId.delete(e.id);
+    } else if (e.event === 'reverted' || e.event === 'forgotten') byId.delete(e.id);
   }
   return [...byId.values()];
 }

@@ -30,6 +30,8 @@ function probeContext(ctx: RunContext, spec: ProbeSpec, signal: AbortSignal): Pr
  */
 export class SignalHub {
   private readonly sources = new Map<string, SignalSource>();
+  /** Sources whose last collect has not settled yet: never asked again until it has. */
+  private readonly pending = new Set<string>();
   readonly byPhase = new Map<PhaseName, Map<string, Intervals>>();
   private started = false;
 
@@ -59,9 +61,13 @@ export class SignalHub {
     if (!this.started) return live;
     await Promise.all(
       [...this.sources].map(async ([name, src]) => {
+        if (this.pending.has(name)) return;
         let got: Partial<Record<CohortName, CohortInterval>>;
+        const call = src.collect();
+        this.pending.add(name);
+        void call.finally(() => this.pending.delete(name)).catch(() => undefined);
         try {
-          got = await withTimeout(`collecting probe ${name}`, this.ctx.experiment.phases.callTimeout, () => src.collect());
+          got = await withTimeout(`collecting probe ${name}`, this.ctx.experiment.phases.callTimeout, () => call);
         } catch (err) {
           this.ctx.logger.warn({ probe: name, err: describeError(err).message }, 'collect failed');
           return;
@@ -69,7 +75,7 @@ export class SignalHub {
         const entries = Object.entries(got) as [CohortName, CohortInterval][];
         if (entries.length === 0) return;
         const all = entries.map(([, i]) => i).reduce((a, b) => mergeIntervals(a, b));
-        const withAll: [CohortKey, CohortInterval][] = [...entries, ['all', entries.length === 1 ? all : all]];
+        const withAll: [CohortKey, CohortInterval][] = [...entries, ['all', all]];
         live[name] = {};
         for (const [cohort, interval] of withAll) live[name][cohort] = tickOf(interval);
         if (!phase) return;

@@ -89,7 +89,8 @@ export async function duringPhase(ctx: RunContext, hub: SignalHub, before: Phase
         }
       },
     },
-    ctx.interruption.soft.signal,
+    // A tripped stop condition reverts at once: the during phase's value probes are not waited for.
+    AbortSignal.any([ctx.interruption.soft.signal, ctx.abort.signal]),
   );
   ctx.journal.phases.push(record);
   if (applyError) throw applyError;
@@ -100,8 +101,9 @@ export async function duringPhase(ctx: RunContext, hub: SignalHub, before: Phase
 /** Revert: every fault, in reverse order, verified where possible. Never cancelled. */
 export async function revertPhase(ctx: RunContext): Promise<string[]> {
   ctx.events.emitEvent('phase-started', { phase: 'revert', durationMs: 0, at: Date.now() });
+  ctx.revertDone = true;
   const failed = await revertAll(ctx);
-  for (const spec of ctx.experiment.rollbacks) {
+  for (const spec of ctx.planned ? ctx.experiment.rollbacks : []) {
     const result = await runValueProbe(ctx, spec, new AbortController().signal);
     ctx.journal.rollbacks.push({ name: spec.name, result });
     if (result.status === 'error') ctx.journal.errors.push({ phase: 'revert', message: `rollback ${spec.name} failed: ${result.error?.message}` });

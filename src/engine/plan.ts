@@ -29,7 +29,7 @@ export function checkLedgerClean(ctx: RunContext): void {
 }
 
 /** Connects every needed driver; an unreachable one stops the run before anything is touched. */
-export async function connectDrivers(ctx: RunContext): Promise<void> {
+export async function connectDrivers(ctx: RunContext, purpose: 'run' | 'dry-run' = 'run'): Promise<void> {
   for (const name of driversNeeded(ctx)) {
     const driver = ctx.registry.driver(name);
     if (!driver) throw new FirebreakError('FIREBREAK_E_UNKNOWN_TYPE', `unknown driver "${name}"`);
@@ -38,12 +38,15 @@ export async function connectDrivers(ctx: RunContext): Promise<void> {
     if (!given) throw new FirebreakError('FIREBREAK_E_INVALID', `driver "${name}" needs settings in target.${name}: ${issues.issues.map((i) => i.message).join('; ')}`);
     const config: JsonObject = given;
     const timeoutMs = ctx.experiment.phases.callTimeout;
+    let attempt: Promise<unknown> | undefined;
     const connection = await withTimeout(
       `connecting to ${name}`,
       timeoutMs,
-      (signal) => driver.connect(config, { signal, logger: ctx.logger.child({ driver: name }), timeoutMs }),
+      (signal) => (attempt = driver.connect(config, { signal, logger: ctx.logger.child({ driver: name }), timeoutMs, purpose })),
       ctx.interruption.soft.signal,
     ).catch((err: unknown) => {
+      // A connect that finishes after its deadline must not leave a server or an agent open.
+      attempt?.then((late) => driver.disconnect?.(late)).catch(() => undefined);
       if (err instanceof FirebreakError) throw err;
       throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `driver "${name}" could not connect: ${(err as Error).message}`, { cause: err });
     });
@@ -76,7 +79,6 @@ export async function resolvePlan(ctx: RunContext): Promise<PlanSummary> {
     targets.forEach((target, ti) => {
       const instance: Instance = {
         id: `${ctx.runId}-${fi}-${ti}`,
-        faultIndex: fi,
         spec,
         ...(target ? { target } : {}),
         description: fault.describe(spec.attrs, target),
@@ -87,7 +89,26 @@ export async function resolvePlan(ctx: RunContext): Promise<PlanSummary> {
       ctx.instances.push(instance);
     });
   });
+  refuseOverlaps(ctx.instances);
   return summarizePlan(ctx);
+}
+
+/**
+ * Two faults of the same type on the same target at the same time would undo each other wrongly (the
+ * second would record the first's harm as the state to restore), so such a plan is refused.
+ */
+function refuseOverlaps(instances: Instance[]): void {
+  const end = (i: Instance): number => (i.spec.duration === undefined ? Infinity : i.spec.start + i.spec.duration);
+  for (let a = 0; a < instances.length; a++) {
+    for (let b = a + 1; b < instances.length; b++) {
+      const x = instances[a]!;
+      const y = instances[b]!;
+      if (!x.target || !y.target || x.spec.type !== y.spec.type || x.target.id !== y.target.id) continue;
+      if (x.spec.start < end(y) && y.spec.start < end(x)) {
+        throw new FirebreakError('FIREBREAK_E_PLAN', `faults "${x.spec.name}" and "${y.spec.name}" (${x.spec.type}) overlap in time on ${x.target?.name ?? 'the same target'}; give them separate start/duration windows`);
+      }
+    }
+  }
 }
 
 export function summarizePlan(ctx: RunContext): PlanSummary {

@@ -17,6 +17,31 @@ export interface RecoverItem {
   error?: string;
 }
 
+/**
+ * Closes open entries by hand, without reverting: for faults whose system is gone for good (a test
+ * environment torn down, a server that lived in a process that was killed). Recorded as `forgotten`.
+ */
+export function forgetFaults(ids: string[], opts: { ledgerPath?: string; reason: string }): { forgotten: string[]; unknown: string[] } {
+  const ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath());
+  try {
+    const open = new Map(ledger.openFaults().map((o) => [o.id, o]));
+    const forgotten: string[] = [];
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const o = open.get(id);
+      if (!o) {
+        unknown.push(id);
+        continue;
+      }
+      ledger.append({ event: 'forgotten', id, runId: o.runId, description: opts.reason });
+      forgotten.push(id);
+    }
+    return { forgotten, unknown };
+  } finally {
+    ledger.close();
+  }
+}
+
 export interface RecoverResult {
   ledger: string;
   found: number;
@@ -55,7 +80,7 @@ async function recoverOne(o: OpenFault, env: { registry: Registry; logger: Logge
   if (!driver || !fault) return { ...base, ok: false, attempts: 0, error: `no registered ${!driver ? `driver "${o.driver}"` : `fault "${o.fault}"`} to revert it with` };
   let connection: unknown;
   try {
-    connection = await withTimeout(`connecting to ${o.driver}`, env.timeoutMs, (signal) => driver.connect(o.driverConfig, { signal, logger: env.logger, timeoutMs: env.timeoutMs }));
+    connection = await withTimeout(`connecting to ${o.driver}`, env.timeoutMs, (signal) => driver.connect(o.driverConfig, { signal, logger: env.logger, timeoutMs: env.timeoutMs, purpose: 'recover' }));
   } catch (err) {
     return { ...base, ok: false, attempts: 0, error: `cannot reach ${o.driver}: ${describeError(err).message}` };
   }

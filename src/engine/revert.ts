@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
 import { sleep, withTimeout } from '../util/abort.js';
-import type { FaultType, JsonObject } from '../faults/types.js';
+import { canVerify, type FaultContext, type FaultType, type JsonObject } from '../faults/types.js';
+import { callBudget } from './budget.js';
 import type { Ledger } from './ledger.js';
 
 export interface RevertJob {
@@ -13,6 +14,7 @@ export interface RevertJob {
   logger: Logger;
   ledger: Ledger;
   timeoutMs: number;
+  baseDir?: string;
   attempts?: number;
 }
 
@@ -26,24 +28,35 @@ export interface RevertOutcome {
 
 const BACKOFF_MS = [250, 1000, 3000, 5000];
 
+/** The context every fault call gets, in the engine and in `recover` alike. */
+export function faultContextOf(
+  job: { runId: string; id: string; logger: Logger; connection: unknown; baseDir?: string },
+  signal: AbortSignal,
+  timeoutMs: number,
+): FaultContext {
+  return {
+    signal, logger: job.logger, runId: job.runId, instanceId: job.id, timeoutMs, connection: job.connection,
+    ...(job.baseDir ? { baseDir: job.baseDir } : {}),
+  };
+}
+
 /**
  * Reverts one instance, retrying with backoff and verifying where the fault can. Never cancelled by an
  * interruption (only bounded by timeouts): a revert is the product's first promise. Ledgers the result.
  */
 export async function revertWithRetries(job: RevertJob): Promise<RevertOutcome> {
   const max = job.attempts ?? 3;
+  const budget = callBudget(job.fault, job.state, job.timeoutMs);
+  const ctx = (signal: AbortSignal): FaultContext => faultContextOf(job, signal, budget);
   let lastError = '';
   for (let attempt = 1; attempt <= max; attempt++) {
     try {
-      await withTimeout(`reverting ${job.fault.type} ${job.id}`, job.timeoutMs, (signal) =>
-        job.fault.revert({ signal, logger: job.logger, runId: job.runId, instanceId: job.id, timeoutMs: job.timeoutMs, connection: job.connection }, job.state),
-      );
+      await withTimeout(`reverting ${job.fault.type} ${job.id}`, budget, (signal) => job.fault.revert(ctx(signal), job.state), undefined, { settleMs: budget });
       let verified: boolean | undefined;
       let verifyDetail: string | undefined;
-      if (job.fault.verify) {
-        const v = await withTimeout(`verifying the revert of ${job.fault.type} ${job.id}`, job.timeoutMs, (signal) =>
-          job.fault.verify!({ signal, logger: job.logger, runId: job.runId, instanceId: job.id, timeoutMs: job.timeoutMs, connection: job.connection }, job.state),
-        );
+      const fault = job.fault;
+      if (canVerify(fault)) {
+        const v = await withTimeout(`verifying the revert of ${fault.type} ${job.id}`, budget, (signal) => fault.verify(ctx(signal), job.state));
         verified = v.ok;
         verifyDetail = v.detail;
         if (!v.ok) throw new Error(`revert did not take: ${v.detail ?? 'verification failed'}`);

@@ -31,7 +31,7 @@ export interface RunOptions {
 }
 
 export interface RunResult {
-  status: Status | 'planned';
+  status: Status;
   exitCode: number;
   journal: Journal;
 }
@@ -41,7 +41,7 @@ export function newRunId(): string {
 }
 
 /**
- * Runs one experiment through its lifecycle (DESIGN.md): plan, before, inject, during, revert, after,
+ * Runs one experiment through its lifecycle (ARCHITECTURE.md, "The run"): plan, before, inject, during, revert, after,
  * verdict. Whatever happens after the first intent is ledgered, every fault is reverted.
  */
 export async function runExperiment(experiment: Experiment, opts: RunOptions = {}): Promise<RunResult> {
@@ -70,7 +70,7 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
   }
   const ctx: RunContext = {
     runId, experiment, registry: opts.registry ?? defaultRegistry(), logger, ledger, events, interruption,
-    drivers: new Map(), instances: [], journal, abort: new AbortController(), options: { ...(opts.seed ? { seed: opts.seed } : {}) },
+    drivers: new Map(), instances: [], order: [], planned: false, revertDone: false, journal, abort: new AbortController(), options: { ...(opts.seed ? { seed: opts.seed } : {}) },
   };
   let hub: SignalHub | undefined;
   const evidence: Evidence[] = [];
@@ -80,12 +80,13 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
   try {
     events.emitEvent('phase-started', { phase: 'plan', durationMs: 0, at: Date.now() });
     checkLedgerClean(ctx);
-    await connectDrivers(ctx);
+    await connectDrivers(ctx, opts.dryRun ? 'dry-run' : 'run');
     journal.plan = await resolvePlan(ctx);
+    ctx.planned = !opts.dryRun;
     events.emitEvent('run-started', { runId, title: experiment.title, source: experiment.source, plan: journal.plan });
     events.emitEvent('phase-ended', { phase: 'plan', at: Date.now() });
     if (opts.dryRun) {
-      journal.verdict = { status: 'held', exitCode: 0, reason: 'dry run: planned only, nothing touched', evidence: [] };
+      journal.verdict = { status: 'planned', exitCode: 0, reason: 'dry run: planned only, nothing touched', evidence: [] };
       return { status: 'planned', exitCode: 0, journal: scrub(end(journal, startedAt)) };
     }
     hub = new SignalHub(ctx);
@@ -111,8 +112,7 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
     // An error caused by the interruption itself (a cancelled apply or probe start) is not a failure.
     failed = !interruption.soft.signal.aborted;
     recordError(ctx, phaseOf(err), err);
-    // The finally above reverted what was injected; faults attempted outside it (none today) go here.
-    revertFailures = [...new Set([...revertFailures, ...(await revertPhase(ctx))])];
+    if (!ctx.revertDone && ctx.order.length) revertFailures = await revertPhase(ctx);
   } finally {
     await hub?.stop();
     await disconnectDrivers(ctx);

@@ -93,14 +93,15 @@ export class StopConditions {
   private evaluate(a: AbortSpec): Evidence | undefined {
     const base = { check: a.text, kind: `stop:${a.kind}`, phase: 'during' as const, probe: a.probe };
     if (a.kind === 'guard') {
-      const w = this.window(a.probe, a.cohort, GUARD_WINDOW_TICKS);
+      const cohort = a.cohort ?? (this.hub.intervals('during', a.probe).canary?.length ? 'canary' : 'all');
+      const w = this.window(a.probe, cohort, GUARD_WINDOW_TICKS);
       const v = signalField(w, a.field);
       if (!w || v === undefined) return undefined;
       const floor = a.field.startsWith('errors') ? w.errors.count : w.traffic.count;
       const holds = compare(v, a.op, a.value) && (a.min === undefined || floor >= a.min);
       const n = this.streak(a.text, holds);
       return {
-        ...base, cohort: a.cohort, outcome: n >= a.ticks ? 'fail' : 'pass',
+        ...base, cohort, outcome: n >= a.ticks ? 'fail' : 'pass',
         expected: `not (${a.field} ${a.op} ${formatField(a.field, a.value)}${a.min !== undefined ? ` with at least ${a.min}` : ''}${a.ticks > 1 ? ` for ${a.ticks} ticks` : ''})`,
         observed: formatField(a.field, v), samples: { requests: w.traffic.count, errors: w.errors.count, ticks: n },
       };

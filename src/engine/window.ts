@@ -65,7 +65,7 @@ export async function runWindow(
   }
   await hub.collect(phase);
   const end = Date.now();
-  const probes = await runValueProbes(ctx, phase, probeSignal);
+  const probes = probeSignal.aborted ? {} : await runValueProbes(ctx, phase, probeSignal);
   const record: PhaseRecord = {
     phase,
     startedAt: startedAt.toISOString(),

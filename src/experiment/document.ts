@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import type { Issue, IssueSink } from './issues.js';
+import { joinPath, type Issue, type IssueSink } from './issues.js';
 
 /** A parsed YAML or JSON document that can say where any field path sits in the source. */
 export interface SourceDocument {
@@ -49,15 +49,14 @@ export function splitPath(path: string): (string | number)[] {
 
 /** An IssueSink that stamps each issue with the file, line and column of its path. */
 export function documentSink(doc: SourceDocument | undefined, file: string, issues: Issue[], prefix = ''): IssueSink {
-  const join = (a: string, b: string): string => (!a ? b : !b ? a : b.startsWith('[') ? `${a}${b}` : `${a}.${b}`);
   return {
     add(path, message, expected) {
-      const full = join(prefix, path);
+      const full = joinPath(prefix, path);
       const pos = doc?.positionOf(full);
       issues.push({ file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: full, message, ...(expected ? { expected } : {}) });
     },
     at(p) {
-      return documentSink(doc, file, issues, join(prefix, p));
+      return documentSink(doc, file, issues, joinPath(prefix, p));
     },
     get count() {
       return issues.length;

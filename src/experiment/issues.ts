@@ -1,3 +1,5 @@
+import { scrub } from '../log.js';
+
 /** One validation problem, with where it is. Validation collects all of them before reporting. */
 export interface Issue {
   file?: string;
@@ -20,9 +22,10 @@ export interface IssueSink {
   readonly count: number;
 }
 
+/** `file:line:column: path: message (expected ...)`, with secret values redacted. */
 export function formatIssue(i: Issue): string {
   const where = [i.file ?? '<input>', i.line, i.column].filter((x) => x !== undefined).join(':');
-  return `${where}: ${i.path || '(root)'}: ${i.message}${i.expected ? ` (expected ${i.expected})` : ''}`;
+  return scrub(`${where}: ${i.path || '(root)'}: ${i.message}${i.expected ? ` (expected ${i.expected})` : ''}`);
 }
 
 /** A plain sink for code that validates outside a document (CLI flags, library calls). */
@@ -30,10 +33,10 @@ export function collectIssues(): IssueSink & { issues: Issue[] } {
   const issues: Issue[] = [];
   const make = (prefix: string): IssueSink => ({
     add(path, message, expected) {
-      issues.push({ path: join(prefix, path), message, ...(expected ? { expected } : {}) });
+      issues.push({ path: joinPath(prefix, path), message, ...(expected ? { expected } : {}) });
     },
     at(p) {
-      return make(join(prefix, p));
+      return make(joinPath(prefix, p));
     },
     get count() {
       return issues.length;
@@ -42,11 +45,8 @@ export function collectIssues(): IssueSink & { issues: Issue[] } {
   return Object.assign(make(''), { issues });
 }
 
+/** Joins field paths: `faults[1]` + `latency` -> `faults[1].latency`; `faults` + `[1]` -> `faults[1]`. */
 export function joinPath(prefix: string, path: string): string {
-  return join(prefix, path);
-}
-
-function join(prefix: string, path: string): string {
   if (!prefix) return path;
   if (!path) return prefix;
   return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;

@@ -142,7 +142,8 @@ export type AbortSpec =
       text: string;
       probe: string;
       field: string;
-      cohort: CohortSel;
+      /** Undefined: the canary when the probe splits cohorts, otherwise all traffic. */
+      cohort?: CohortSel;
       op: Comparison;
       value: number;
       /** Guard holds only once at least this many errors (for error rates) or requests were seen. */

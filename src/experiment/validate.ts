@@ -4,6 +4,8 @@ import type { JsonObject } from '../faults/types.js';
 import { parseStickyKey } from '../cohort/sticky.js';
 import { parseDuration, parseFraction } from '../util/duration.js';
 import { parseAbort, parseTolerance } from '../analysis/expressions.js';
+import { SIGNAL_FIELDS } from '../analysis/fields.js';
+import { CANARY_FIELDS } from '../analysis/canary.js';
 import type { IssueSink } from './issues.js';
 import type { AbortSpec, CohortSpec, Experiment, FaultSpec, Phases, PhaseName, ProbeSpec, TargetCohort, ToleranceSpec, TrafficCohort } from './model.js';
 
@@ -21,7 +23,7 @@ export interface ValidateContext {
 }
 
 /**
- * Checks the envelope of an experiment (STYLE.md 3: the common fields first, then each driver checks
+ * Checks the envelope of an experiment (the common fields first, then each driver checks
  * its own attributes) and builds the model. Every problem goes to `issues`; nothing touches a system.
  */
 export function validateExperiment(data: unknown, ctx: ValidateContext, issues: IssueSink): Experiment | undefined {
@@ -44,7 +46,7 @@ export function validateExperiment(data: unknown, ctx: ValidateContext, issues: 
   const probes = validateProbes(data.hypothesis, cohort, ctx, issues);
   const tolerances = validateTolerances(isMap(data.hypothesis) ? data.hypothesis.tolerances : undefined, probes, issues.at('hypothesis.tolerances'));
   const faults = validateFaults(data.faults, cohort, phases, ctx, issues.at('faults'));
-  const abort = validateAborts(data.abort, probes, issues.at('abort'));
+  const abort = validateAborts(data.abort, probes, cohort, issues.at('abort'));
   const rollbacks = validateActions(data.rollbacks, ctx, issues.at('rollbacks'));
   if (!title || issues.count > 0) return undefined;
   return {
@@ -102,8 +104,8 @@ function validateCohort(raw: unknown, title: string, ctx: ValidateContext, issue
     if (!isMap(t)) s.add('', 'must be a mapping', 'canary, control, key, salt');
     else {
       for (const k of Object.keys(t)) if (!['canary', 'control', 'key', 'salt'].includes(k)) s.add(k, `unknown field "${k}"`, 'canary, control, key or salt');
-      const canary = share(t.canary, 'canary', s, undefined);
-      const control = share(t.control, 'control', s, canary);
+      const canary = share(t.canary, 'canary', s);
+      const control = share(t.control, 'control', s);
       const key = typeof t.key === 'string' ? t.key : 'header:x-user-id';
       if (!parseStickyKey(key)) s.add('key', `cannot read sticky key "${key}"`, 'header:<name>, cookie:<name> or client-address');
       const salt = t.salt === undefined ? slug(title) : String(t.salt);
@@ -135,9 +137,9 @@ function validateCohort(raw: unknown, title: string, ctx: ValidateContext, issue
         value = Number(t.value);
         if (!Number.isInteger(value) || value < 1) s.add('value', `mode fixed needs a whole number of targets >= 1, got ${JSON.stringify(t.value)}`);
       } else if (mode === 'percent' || mode === 'random-max-percent') {
-        const f = parseFraction(t.value);
-        if (f === undefined || f <= 0) s.add('value', `mode ${mode} needs a percentage above 0, got ${JSON.stringify(t.value)}`, 'like 50%');
-        else value = f * 100;
+        const p = percentOf(t.value);
+        if (p === undefined || p <= 0 || p > 100) s.add('value', `mode ${mode} needs a percentage above 0 and at most 100, got ${JSON.stringify(t.value)}`, 'like 50% (a bare number is a percentage too)');
+        else value = p;
       } else if (t.value !== undefined) s.add('value', `mode ${mode} takes no value`);
       if (t.protect !== undefined && !isMap(t.protect)) s.add('protect', 'must be a selector mapping');
       let maxBlastRadius: TargetCohort['maxBlastRadius'];
@@ -278,10 +280,38 @@ function validateTolerances(raw: unknown, probes: ProbeSpec[], issues: IssueSink
       else s.add('', `tolerance refers to probe "${spec.probe}" but hypothesis.probes is empty`);
       return;
     }
-    if (spec.kind === 'canary-vs-control' && probe.kind !== 'signals') s.add('', `canary-vs-control needs a signals probe; "${probe.name}" is a ${probe.type} probe`);
+    if (spec.kind === 'canary-vs-control' && probe.kind !== 'signals') {
+      s.add('', `canary-vs-control needs a signals probe; "${probe.name}" is a ${probe.type} probe`);
+      return;
+    }
+    if (probe.kind === 'signals' && !checkSignalField(spec, s)) return;
     out.push(spec);
   });
   return out;
+}
+
+/** A tolerance on a signals probe must name a golden-signal field (typos would otherwise pass silently). */
+function checkSignalField(spec: ToleranceSpec, s: IssueSink): boolean {
+  if (spec.kind === 'contains' || spec.kind === 'matches') {
+    s.add('', `${spec.kind} applies to value probes; "${spec.probe}" measures signals`);
+    return false;
+  }
+  if (spec.kind === 'canary-vs-control') {
+    if (!CANARY_FIELDS.includes(spec.field)) {
+      s.add('', `canary-vs-control cannot compare "${spec.field}"`, `one of ${CANARY_FIELDS.join(', ')}`);
+      return false;
+    }
+    if (spec.field.startsWith('errors') && spec.op !== '<=') {
+      s.add('', 'errors are compared as "canary <= Nx control"', 'the <= operator');
+      return false;
+    }
+    return true;
+  }
+  if (!(SIGNAL_FIELDS as readonly string[]).includes(spec.field)) {
+    s.add('', `unknown signal field "${spec.field}"`, `one of ${SIGNAL_FIELDS.join(', ')}`);
+    return false;
+  }
+  return true;
 }
 
 function validateFaults(raw: unknown, cohort: CohortSpec, phases: Phases | undefined, ctx: ValidateContext, issues: IssueSink): FaultSpec[] {
@@ -328,7 +358,7 @@ function validateFaults(raw: unknown, cohort: CohortSpec, phases: Phases | undef
   return out;
 }
 
-function validateAborts(raw: unknown, probes: ProbeSpec[], issues: IssueSink): AbortSpec[] {
+function validateAborts(raw: unknown, probes: ProbeSpec[], cohort: CohortSpec, issues: IssueSink): AbortSpec[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     issues.add('', 'must be a list of stop conditions');
@@ -346,7 +376,11 @@ function validateAborts(raw: unknown, probes: ProbeSpec[], issues: IssueSink): A
     const probe = probes.find((p) => p.name === spec.probe);
     if (!probe) s.add('', `stop condition refers to unknown probe "${spec.probe}"`, probes.length ? `one of ${probes.map((p) => p.name).join(', ')}` : 'a probe in hypothesis.probes');
     else if (probe.kind !== 'signals') s.add('', `stop conditions watch signals probes; "${probe.name}" is a ${probe.type} probe`);
-    else out.push(spec);
+    else if (spec.kind !== 'sequential' && !(SIGNAL_FIELDS as readonly string[]).includes(spec.field)) {
+      s.add('', `unknown signal field "${spec.field}"`, `one of ${SIGNAL_FIELDS.join(', ')}`);
+    } else if ((spec.kind === 'sequential' || spec.kind === 'guard-vs-control') && !cohort.traffic && !cohort.targets) {
+      s.add('', `"${spec.text}" compares the canary with the control, but the experiment defines no cohort`, 'cohort.traffic or cohort.targets');
+    } else out.push(spec);
   });
   return out;
 }
@@ -366,14 +400,24 @@ function validateActions(raw: unknown, ctx: ValidateContext, issues: IssueSink):
   return out;
 }
 
-function share(v: unknown, key: string, s: IssueSink, _other: number | undefined): number | undefined {
+/** A traffic share: `5%` or a fraction below 1. A bare 1 or more is refused: 1 could mean 1% or 100%. */
+function share(v: unknown, key: string, s: IssueSink): number | undefined {
   if (v === undefined) {
     s.add(key, 'is required', 'a percentage like 5%');
     return undefined;
   }
-  const f = parseFraction(v);
-  if (f === undefined) s.add(key, `is not a percentage: ${JSON.stringify(v)}`, 'like 5% or 0.05');
+  const bare = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : undefined;
+  const f = bare !== undefined && bare >= 1 ? undefined : parseFraction(v);
+  if (f === undefined) s.add(key, `is not a share: ${JSON.stringify(v)}`, 'a percentage like 5%, or a fraction below 1 like 0.05');
   return f;
+}
+
+/** A target percentage: `50%`, or a bare number taken as a percentage (50 -> 50%, 1 -> 1%). */
+function percentOf(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(v);
+  return m ? Number(m[1]) : undefined;
 }
 
 function phaseList(v: unknown, s: IssueSink): PhaseName[] | undefined {

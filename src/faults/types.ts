@@ -32,6 +32,8 @@ export interface FaultContext<Conn = unknown> {
   timeoutMs: number;
   /** The driver's live connection (from Driver.connect). */
   connection: Conn;
+  /** Directory of the experiment file: resolve relative paths against it in `prepare`. */
+  baseDir?: string;
 }
 
 /** Result of checking that a revert took effect. */
@@ -41,7 +43,7 @@ export interface VerifyResult {
 }
 
 /**
- * One kind of harm as an apply/revert pair on one target (STYLE.md 1). The engine selects targets,
+ * One kind of harm as an apply/revert pair on one target. The engine selects targets,
  * loops, ledgers and retries.
  *
  * The lifecycle per (fault, target): `prepare` reads what is needed to undo the fault and returns it as
@@ -69,6 +71,12 @@ export interface FaultType<Attrs = unknown, State extends JsonObject = JsonObjec
   revert(ctx: FaultContext<Conn>, state: State): Promise<void>;
   /** Optional: confirms the system is back to its state before the fault. */
   verify?(ctx: FaultContext<Conn>, state: State): Promise<VerifyResult>;
+  /**
+   * Optional: how long one apply or revert of this state may legitimately take (a stop's grace
+   * period, a command's own timeout, an orchestrator's recovery window). The engine allows the larger
+   * of this (plus a margin) and the run's call timeout, so a fault's own settings are honoured.
+   */
+  budgetMs?(state: State): number;
 }
 
 export function canVerify<F extends FaultType<any, any, any>>(fault: F): fault is F & Required<Pick<F, 'verify'>> {

@@ -17,7 +17,7 @@ export interface ProbeContext<Conn = unknown> {
 }
 
 /**
- * A probe's outcome. Results and errors share one shape (STYLE.md 5): a probe that could not run is
+ * A probe's outcome. Results and errors share one shape: a probe that could not run is
  * `status: 'error'` with the reason flags, never a thrown exception out of the engine.
  */
 export interface ProbeResult {

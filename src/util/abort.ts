@@ -11,22 +11,18 @@ export function isAbortError(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR');
 }
 
-/** A signal that aborts when the parent aborts or when `ms` elapses, whichever is first. */
-export function timeoutSignal(ms: number, parent?: AbortSignal): AbortSignal {
-  const timer = AbortSignal.timeout(Math.max(1, ms));
-  return parent ? AbortSignal.any([parent, timer]) : timer;
-}
-
 /**
  * Runs `work` with a signal bounded by `ms`; rejects with FIREBREAK_E_TIMEOUT naming `what` when the
  * time runs out, or with the parent's reason when the parent aborts. `work` should honour the signal;
- * if it ignores it, the race still returns on time.
+ * if it ignores it, the race still returns on time, unless `settleMs` asks to wait (bounded) for the
+ * work to settle first.
  */
 export async function withTimeout<T>(
   what: string,
   ms: number,
   work: (signal: AbortSignal) => Promise<T>,
   parent?: AbortSignal,
+  opts: { settleMs?: number } = {},
 ): Promise<T> {
   const controller = new AbortController();
   const onParent = (): void => controller.abort(parent?.reason);
@@ -43,8 +39,16 @@ export async function withTimeout<T>(
   const aborted = new Promise<never>((_, reject) => {
     controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
   });
+  const running = work(controller.signal);
   try {
-    return await Promise.race([work(controller.signal), timeout, aborted]);
+    return await Promise.race([running, timeout, aborted]);
+  } catch (err) {
+    // Work that changes a system must not be left running behind a revert: give it a bounded time to
+    // notice the abort and settle before the caller moves on.
+    if (opts.settleMs) {
+      await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, opts.settleMs).unref())]);
+    }
+    throw err;
   } finally {
     clearTimeout(timer);
     parent?.removeEventListener('abort', onParent);

@@ -126,6 +126,21 @@ describe('signals and crashes (real child processes)', function () {
     assert.equal(existsSync(flag), false);
   });
 
+  it('recover --forget closes an entry whose system is gone, without reverting; an unknown id is a usage error', async () => {
+    const l = Ledger.open(ledger);
+    l.append({ event: 'intent', id: 'gone-0-0', runId: 'gone', fault: 'process', driver: 'core', driverConfig: {}, state: { apply: 'true', revert: 'exit 1', timeoutMs: 1000, cwd: tmp.dir, env: {} } });
+    l.close();
+    const r = await runCli(['--ledger', ledger, 'recover', '--forget', 'gone-0-0'], { cwd: tmp.dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /forgotten gone-0-0 \(not reverted\)/);
+    assert.deepEqual(openFaultsOf(Ledger.readEntries(ledger)), []);
+    assert.equal(Ledger.readEntries(ledger).at(-1)!.event, 'forgotten');
+    const unknown = await runCli(['--ledger', ledger, 'recover', '--forget', 'nope'], { cwd: tmp.dir });
+    assert.equal(unknown.code, 64);
+    const bad = await runCli(['--ledger', ledger, 'recover', '--timeout', 'abc'], { cwd: tmp.dir });
+    assert.equal(bad.code, 64);
+  });
+
   it('a second run on the same ledger is refused while the first holds the lock', async () => {
     const file = longExperiment(tmp.dir, flag, '3s');
     const first = startCli(['--ledger', ledger, 'run', file], { cwd: tmp.dir });

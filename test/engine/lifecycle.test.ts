@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineExperiment } from '../../src/experiment/loader.js';
 import { runExperiment } from '../../src/engine/run.js';
@@ -131,6 +131,44 @@ describe('engine lifecycle', function () {
     assert.deepEqual(Ledger.readEntries(ledgerPath), []);
   });
 
+  it('rollbacks never run when the plan fails (here: a dirty ledger)', async () => {
+    const e1 = defineExperiment({ title: 'leaves a fault', phases: quick, faults: [{ type: 'process', apply: `touch ${flag}`, revert: 'exit 1' }] });
+    await runExperiment(e1, { ledgerPath });
+    const marker = join(tmp.dir, 'rolled-back');
+    const e2 = defineExperiment({ title: 'blocked', phases: quick, rollbacks: [{ type: 'process', command: `touch ${marker}` }] });
+    const result = await runExperiment(e2, { ledgerPath });
+    assert.equal(result.status, 'failed');
+    assert.equal(existsSync(marker), false, 'nothing touched before the plan passed');
+    assert.deepEqual(result.journal.rollbacks, []);
+  });
+
+  it('a failing apply runs the rollbacks once', async () => {
+    const count = join(tmp.dir, 'count');
+    const e = defineExperiment({
+      title: 'rollback once', phases: quick,
+      faults: [{ type: 'process', apply: 'exit 2', revert: 'true' }],
+      rollbacks: [{ type: 'process', command: `echo x >> ${count}` }],
+    });
+    const result = await runExperiment(e, { ledgerPath });
+    assert.equal(result.status, 'failed');
+    assert.equal(result.journal.rollbacks.length, 1);
+    assert.equal(readFileSync(count, 'utf8'), 'x\n');
+  });
+
+  it('a process fault resolves a relative cwd against the experiment and ledgers it absolute; a timeout fails the apply', async () => {
+    const e = defineExperiment({
+      title: 'cwd', phases: quick,
+      faults: [{ type: 'process', apply: 'touch ./flag', revert: 'rm -f ./flag', cwd: '.' }],
+    }, { baseDir: tmp.dir });
+    const result = await runExperiment(e, { ledgerPath });
+    assert.equal(result.status, 'held', result.journal.verdict.reason);
+    assert.equal(Ledger.readEntries(ledgerPath)[0]!.state!.cwd, tmp.dir);
+    const slow = defineExperiment({ title: 'slow apply', phases: quick, faults: [{ type: 'process', apply: 'sleep 5', revert: 'true', timeout: '300ms' }] });
+    const r2 = await runExperiment(slow, { ledgerPath: join(tmp.dir, 'l2.jsonl') });
+    assert.equal(r2.status, 'failed');
+    assert.match(r2.journal.verdict.reason, /timed out after 300 ms/);
+  });
+
   it('a dirty ledger refuses a new run until recovered', async () => {
     const e1 = defineExperiment({ title: 'leaves a fault', phases: quick, faults: [{ type: 'process', apply: `touch ${flag}`, revert: 'exit 1' }] });
     await runExperiment(e1, { ledgerPath });
@@ -182,6 +220,23 @@ describe('engine lifecycle', function () {
       assert.ok(canaryDuring.errors.count >= 5);
       const controlDuring = result.journal.phases.find((p) => p.phase === 'during')!.signals.shop!.control!;
       assert.equal(controlDuring.errors.count, 0, 'control untouched');
+    });
+
+    it('a guard rail without traffic cohorts watches all traffic', async () => {
+      const down = await startTarget(() => ({ status: existsSync(flag) ? 503 : 200 }));
+      try {
+        const e = defineExperiment({
+          title: 'guard without cohorts', phases: { before: '500ms', during: '8s', after: '300ms', tick: '250ms' },
+          hypothesis: { probes: [{ name: 'web', type: 'load', url: down.url, rate: 100 }] },
+          faults: [flagFault()],
+          abort: ['web.errors.rate > 50% min 10'],
+        });
+        const result = await runExperiment(e, { ledgerPath });
+        assert.equal(result.status, 'aborted', result.journal.verdict.reason);
+        assert.equal(result.journal.aborted?.evidence.cohort, 'all');
+      } finally {
+        await down.close();
+      }
     });
 
     it('deviated with canary-vs-control: errors split shows the canary is hurt', async () => {

@@ -33,7 +33,20 @@ const BAD: [string, (e: any) => void, string, RegExp][] = [
   ['undefined variable', (e) => (e.hypothesis.probes[0].url = '${api_url}/health'), 'hypothesis.probes[0].url', /variable \$\{api_url\} has no value/],
   ['http probe without http url', (e) => (e.hypothesis.probes[0].url = 'ftp://x'), 'hypothesis.probes[0].url', /must be an http\(s\) URL/],
   ['unknown driver in target', (e) => (e.target = { dockr: {} }), 'target.dockr', /unknown driver "dockr"/],
+  ['misspelt signal field in a tolerance', (e) => withLoad(e, { tolerances: ['shop.latncy.p99 < 250ms'] }), 'hypothesis.tolerances[0]', /unknown signal field "latncy.p99"/],
+  ['misspelt signal field in a stop condition', (e) => withLoad(e, { abort: ['shop.error.rate > 20%'] }), 'abort[0]', /unknown signal field "error.rate"/],
+  ['a comparison with the control without cohorts', (e) => withLoad(e, { abort: ['shop.latency.p99 > 5x control'] }), 'abort[0]', /the experiment defines no cohort/],
+  ['canary-vs-control on an unsupported field', (e) => withLoad(e, { tolerances: ['shop.latency.p95 canary <= 1.2x control'] }), 'hypothesis.tolerances[0]', /cannot compare "latency.p95"/],
+  ['errors compared with >=', (e) => withLoad(e, { tolerances: ['shop.errors.rate canary >= 1.2x control'] }), 'hypothesis.tolerances[0]', /the <= operator/],
+  ['a bare 1 as a traffic share', (e) => (e.cohort = { traffic: { canary: 1, control: '5%' } }), 'cohort.traffic.canary', /is not a share: 1/],
 ];
+
+/** Adds a signals probe named `shop` and the given tolerances/stop conditions. */
+function withLoad(e: any, extra: { tolerances?: string[]; abort?: string[] }): void {
+  e.hypothesis.probes.push({ name: 'shop', type: 'load', url: 'http://127.0.0.1:9/', rate: 1 });
+  if (extra.tolerances) e.hypothesis.tolerances = extra.tolerances;
+  if (extra.abort) e.abort = extra.abort;
+}
 
 describe('experiment validation', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -55,6 +68,23 @@ describe('experiment validation', () => {
       assert.equal(issue.file, file);
     });
   }
+
+  it('a bare number is a percentage for target modes (1 means 1%, not 100%)', () => {
+    const file = join(tmp.dir, 'percent.yaml');
+    writeFileSync(file, stringify({ ...structuredClone(base), cohort: { targets: { driver: 'docker', selector: { labels: { app: 'x' } }, mode: 'percent', value: 1 } } }));
+    const loaded = loadExperimentFile(file);
+    assert.deepEqual(loaded.issues, []);
+    assert.equal(loaded.experiment!.cohort.targets!.value, 1);
+  });
+
+  it('secret values are redacted in validation messages', () => {
+    const file = join(tmp.dir, 'secret-in-error.yaml');
+    writeFileSync(file, 'title: Secret in an error\nsecrets: { tok: { env: FB_SECRET_IN_ERROR } }\nphases: { during: "${tok}" }\n');
+    const loaded = loadExperimentFile(file, { env: { FB_SECRET_IN_ERROR: 'hunter2secretvalue' } });
+    const text = loaded.issues.map(formatIssue).join('\n');
+    assert.match(text, /phases\.during: is not a duration: "\*\*\*"/);
+    assert.ok(!text.includes('hunter2secretvalue'));
+  });
 
   it('the base experiment is valid', () => {
     const file = join(tmp.dir, 'base.yaml');

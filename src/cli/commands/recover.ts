@@ -1,22 +1,39 @@
 import { Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { recoverLedger } from '../../engine/recover.js';
+import { forgetFaults, recoverLedger } from '../../engine/recover.js';
 import { globalOptions, loggerFor } from '../shared.js';
 
 export function recoverCommand(): Command {
   return new Command('recover')
     .description('revert every fault the ledger holds as applied and not reverted (after a crash or kill -9)')
     .option('--timeout <ms>', 'time limit per driver call', '15000')
-    .action(async (opts: { timeout: string }, cmd: Command) => {
+    .option('--forget <id...>', 'close these open entries without reverting them, for systems that no longer exist (recorded as forgotten)')
+    .action(async (opts: { timeout: string; forget?: string[] }, cmd: Command) => {
       const ledger = globalOptions(cmd).ledger;
+      const timeoutMs = Number(opts.timeout);
+      if (!Number.isInteger(timeoutMs) || timeoutMs < 100) {
+        process.stderr.write(`firebreak: FIREBREAK_E_USAGE: --timeout must be a whole number of milliseconds >= 100, got "${opts.timeout}"\n`);
+        process.exitCode = EXIT.invalid;
+        return;
+      }
+      if (opts.forget) {
+        const r = forgetFaults(opts.forget, { ...(ledger ? { ledgerPath: ledger } : {}), reason: 'forgotten by hand (recover --forget)' });
+        for (const id of r.forgotten) process.stdout.write(`forgotten ${id} (not reverted)\n`);
+        for (const id of r.unknown) process.stderr.write(`firebreak: no open entry ${id}\n`);
+        process.exitCode = r.unknown.length ? EXIT.invalid : 0;
+        return;
+      }
       const result = await recoverLedger({
         ...(ledger ? { ledgerPath: ledger } : {}),
         logger: loggerFor(cmd),
-        timeoutMs: Number(opts.timeout),
+        timeoutMs,
         onItem: (item) => process.stdout.write(`${item.ok ? '↺ reverted' : '✗ could not revert'} ${item.fault} ${item.id}${item.target ? ` on ${item.target}` : ''}${item.error ? `: ${item.error}` : ''}\n`),
       });
       if (result.found === 0) process.stdout.write(`nothing to recover in ${result.ledger}\n`);
       else process.stdout.write(`${result.reverted} of ${result.found} fault(s) reverted; ${result.remaining.length} left in ${result.ledger}\n`);
+      if (result.remaining.length) {
+        process.stderr.write(`firebreak: FIREBREAK_E_RECOVER_INCOMPLETE: ${result.remaining.length} fault(s) could not be reverted; fix the cause and run \`firebreak recover\` again\n`);
+      }
       process.exitCode = result.remaining.length === 0 ? 0 : EXIT.failed;
     });
 }

@@ -46,7 +46,7 @@ export function runCommand(): Command {
         return;
       }
       const logger = loggerFor(cmd);
-      const statuses: (Status | 'planned')[] = [];
+      const statuses: Status[] = [];
       const journals: Journal[] = [];
       for (const l of loaded) {
         const events = new RunEvents();

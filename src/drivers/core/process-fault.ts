@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { FirebreakError } from '../../errors.js';
 import { execCommand } from '../../util/exec.js';
 import type { FaultType, JsonObject } from '../../faults/types.js';
@@ -15,7 +16,7 @@ interface ProcessFaultState extends JsonObject {
   apply: string | string[];
   revert: string | string[];
   timeoutMs: number;
-  cwd: string | null;
+  cwd: string;
   env: { [k: string]: string };
 }
 
@@ -38,9 +39,11 @@ export const processFault: FaultType<ProcessFaultAttrs, ProcessFaultState> = {
   describe(a) {
     return `run "${show(a.apply)}" (revert: "${show(a.revert)}")`;
   },
-  async prepare(_ctx, a) {
-    return { apply: a.apply, revert: a.revert, timeoutMs: a.timeoutMs, cwd: a.cwd ?? process.cwd(), env: a.env ?? {} };
+  // The directory is made absolute here, so `recover` from anywhere runs the revert in the same place.
+  async prepare(ctx, a) {
+    return { apply: a.apply, revert: a.revert, timeoutMs: a.timeoutMs, cwd: resolve(ctx.baseDir ?? process.cwd(), a.cwd ?? '.'), env: a.env ?? {} };
   },
+  budgetMs: (s) => s.timeoutMs,
   async apply(ctx, s) {
     await run(s.apply, s, ctx.signal, 'apply');
   },
@@ -50,8 +53,8 @@ export const processFault: FaultType<ProcessFaultAttrs, ProcessFaultState> = {
 };
 
 async function run(command: string | string[], s: ProcessFaultState, signal: AbortSignal, what: string): Promise<void> {
-  const r = await execCommand(command, { timeoutMs: s.timeoutMs, signal, cwd: s.cwd ?? undefined, env: s.env });
-  if (r.exitCode !== 0) {
+  const r = await execCommand(command, { timeoutMs: s.timeoutMs, signal, cwd: s.cwd, env: s.env });
+  if (r.exitCode !== 0 || r.timedOut || r.canceled) {
     const why = r.timedOut ? `timed out after ${s.timeoutMs} ms` : r.canceled ? 'was canceled' : `exited ${r.exitCode ?? r.signal}`;
     throw new FirebreakError(what === 'apply' ? 'FIREBREAK_E_APPLY' : 'FIREBREAK_E_REVERT', `${what} command "${show(command)}" ${why}: ${r.stderr.trim().slice(0, 500)}`);
   }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { execCommand } from '../../util/exec.js';
 import type { ValueProbeType } from '../../probes/types.js';
 import { readCommand, readDuration, readString, readStringMap, rejectUnknown } from './attrs.js';
@@ -25,7 +26,7 @@ export const processProbe: ValueProbeType<ProcessProbeAttrs> = {
     return { command, timeoutMs, ...(cwd ? { cwd } : {}), ...(env ? { env } : {}) };
   },
   async run(ctx, a) {
-    const r = await execCommand(a.command, { timeoutMs: Math.min(a.timeoutMs, ctx.timeoutMs), signal: ctx.signal, cwd: a.cwd ?? ctx.baseDir, ...(a.env ? { env: a.env } : {}) });
+    const r = await execCommand(a.command, { timeoutMs: Math.min(a.timeoutMs, ctx.timeoutMs), signal: ctx.signal, cwd: resolve(ctx.baseDir, a.cwd ?? '.'), ...(a.env ? { env: a.env } : {}) });
     return {
       exitCode: r.exitCode,
       signal: r.signal,

@@ -18,6 +18,10 @@ export const proxyDriver: Driver<ProxyDriverConfig, ProxyConnection> = {
   probes: [proxySignalsProbe],
   parseConfig: (raw, issues) => parseProxyDriverConfig(raw, issues),
   async connect(config, ctx) {
+    const touches = (ctx.purpose ?? 'run') === 'run';
+    // A dry run changes nothing, and recovering an embedded proxy needs no server: it died with the
+    // run that started it, and each fault's revert finds its proxy from its own state.
+    if (!config.url && !touches) return { url: '', embedded: true };
     let server: ProxyServer | undefined;
     if (!config.url) {
       server = await startProxyServer({ host: '127.0.0.1', port: 0, logger: ctx.logger });
@@ -32,7 +36,7 @@ export const proxyDriver: Driver<ProxyDriverConfig, ProxyConnection> = {
       throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `proxy API at ${conn.url} did not answer: ${why}`, { cause: err });
     }
     try {
-      if (config.proxies.length) await populate(conn, config.proxies, ctx);
+      if (config.proxies.length && touches) await populate(conn, config.proxies, ctx);
     } catch (err) {
       await server?.close();
       throw err;

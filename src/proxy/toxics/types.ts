@@ -39,7 +39,7 @@ export interface ToxicStage {
 /** Integer attributes of a TCP toxic with their defaults (the Go zero values Toxiproxy reports). */
 export type AttributeSpec = Record<string, { default: number; summary: string }>;
 
-/** A TCP toxic type, registered by name (STYLE.md 2). */
+/** A TCP toxic type, registered by name (one file per toxic). */
 export interface ToxicDefinition<A extends Record<string, number> = Record<string, number>> {
   type: string;
   summary: string;
