@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import { createLogger } from '../log.js';
 import { EXIT, FirebreakError, isFirebreakError } from '../errors.js';
 import { createInterruption, type Interruption } from '../engine/context.js';
-import type { RunEvents } from '../engine/events.js';
+import { RunEvents } from '../engine/events.js';
+import { runExperiment, type RunResult } from '../engine/run.js';
+import type { Experiment } from '../experiment/model.js';
+import { attachProgress } from '../report/progress.js';
 import type { Status } from '../engine/journal.js';
 
 export interface GlobalOptions {
@@ -72,4 +75,31 @@ export function reportError(err: unknown): number {
   }
   process.stderr.write(`firebreak: ${(err as Error)?.stack ?? String(err)}\n`);
   return EXIT.failed;
+}
+
+/**
+ * Runs one experiment the way every command does: progress on stderr, SIGINT/SIGTERM trapped (first
+ * interrupts, second skips the after phase), the global --ledger and --log-level honoured.
+ */
+export async function runFromCli(
+  cmd: Command,
+  experiment: Experiment,
+  opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean },
+): Promise<RunResult & { interrupted: boolean }> {
+  const events = new RunEvents();
+  const detach = attachProgress(events, process.stderr, { quiet: Boolean(opts.quiet) });
+  const trap = trapSignals(events);
+  try {
+    const ledger = globalOptions(cmd).ledger;
+    const result = await runExperiment(experiment, {
+      logger: loggerFor(cmd), events, interruption: trap.interruption, given: opts.given,
+      ...(ledger ? { ledgerPath: ledger } : {}),
+      ...(opts.dryRun ? { dryRun: true } : {}),
+      ...(opts.seed ? { seed: opts.seed } : {}),
+    });
+    return { ...result, interrupted: trap.interruption.soft.signal.aborted };
+  } finally {
+    trap.release();
+    detach();
+  }
 }

@@ -4,12 +4,9 @@ import { defaultRegistry } from '../../drivers/builtin.js';
 import { formatIssue } from '../../experiment/issues.js';
 import { buildExperimentObject } from '../../experiment/loader.js';
 import { parseDuration } from '../../util/duration.js';
-import { RunEvents } from '../../engine/events.js';
-import { runExperiment } from '../../engine/run.js';
 import { writeJournal } from '../../engine/journal.js';
-import { attachProgress } from '../../report/progress.js';
 import { formatSummary } from '../../report/summary.js';
-import { globalOptions, loggerFor, trapSignals } from '../shared.js';
+import { runFromCli } from '../shared.js';
 
 /** Options that pick targets or connect drivers; every other `--name value` is a fault attribute. */
 const SELECTION = ['name', 'name-pattern', 'label', 'image', 'namespace', 'mode', 'value', 'seed', 'protect-name', 'protect-label', 'max-blast-radius', 'compose-project', 'compose-service'];
@@ -63,19 +60,10 @@ export function injectCommand(): Command {
         process.exitCode = EXIT.invalid;
         return;
       }
-      const events = new RunEvents();
-      const detach = attachProgress(events, process.stderr);
-      const trap = trapSignals(events);
-      try {
-        const ledger = globalOptions(cmd).ledger;
-        const result = await runExperiment(loaded.experiment, { logger: loggerFor(cmd), events, interruption: trap.interruption, given: definition, ...(ledger ? { ledgerPath: ledger } : {}), ...(flags.dryRun ? { dryRun: true } : {}) });
-        if (flags.journal) writeJournal(flags.journal, result.journal);
-        process.stdout.write(formatSummary(result.journal, flags.journal) + '\n');
-        process.exitCode = result.exitCode;
-      } finally {
-        trap.release();
-        detach();
-      }
+      const result = await runFromCli(cmd, loaded.experiment, { given: definition, ...(flags.dryRun ? { dryRun: true } : {}) });
+      if (flags.journal) writeJournal(flags.journal, result.journal);
+      process.stdout.write(formatSummary(result.journal, flags.journal) + '\n');
+      process.exitCode = result.exitCode;
     });
 }
 

@@ -5,12 +5,9 @@ import { EXIT } from '../../errors.js';
 import { formatIssue } from '../../experiment/issues.js';
 import { expandPaths, loadExperimentFile, type Loaded } from '../../experiment/loader.js';
 import { parseVarFlags } from '../../experiment/variables.js';
-import { RunEvents } from '../../engine/events.js';
-import { runExperiment } from '../../engine/run.js';
 import { writeJournal, type Journal, type Status } from '../../engine/journal.js';
-import { attachProgress } from '../../report/progress.js';
 import { formatSummary } from '../../report/summary.js';
-import { collect, globalOptions, loggerFor, trapSignals, worstExit } from '../shared.js';
+import { collect, runFromCli, worstExit } from '../shared.js';
 
 interface RunFlags {
   journal?: string;
@@ -45,34 +42,24 @@ export function runCommand(): Command {
         process.exitCode = EXIT.invalid;
         return;
       }
-      const logger = loggerFor(cmd);
       const statuses: Status[] = [];
       const journals: Journal[] = [];
       for (const l of loaded) {
-        const events = new RunEvents();
-        const detach = attachProgress(events, process.stderr, { quiet: Boolean(flags.quiet) });
-        const trap = trapSignals(events);
-        try {
-          const result = await runExperiment(l.experiment!, {
-            logger, events, interruption: trap.interruption, given: l.given,
-            ...(globalOptions(cmd).ledger ? { ledgerPath: globalOptions(cmd).ledger } : {}),
-            ...(flags.dryRun ? { dryRun: true } : {}),
-            ...(flags.seed ? { seed: flags.seed } : {}),
-          });
-          statuses.push(result.status);
-          journals.push(result.journal);
-          if (flags.dryRun) {
-            if (!flags.json) process.stdout.write(formatPlan(result.journal) + '\n');
-          } else {
-            const path = journalPath(flags.journal, result.journal, loaded.length);
-            writeJournal(path, result.journal);
-            if (!flags.json) process.stdout.write(formatSummary(result.journal, path) + '\n');
-          }
-          if (trap.interruption.soft.signal.aborted) break;
-        } finally {
-          trap.release();
-          detach();
+        const result = await runFromCli(cmd, l.experiment!, {
+          given: l.given, quiet: Boolean(flags.quiet),
+          ...(flags.dryRun ? { dryRun: true } : {}),
+          ...(flags.seed ? { seed: flags.seed } : {}),
+        });
+        statuses.push(result.status);
+        journals.push(result.journal);
+        if (flags.dryRun) {
+          if (!flags.json) process.stdout.write(formatPlan(result.journal) + '\n');
+        } else {
+          const path = journalPath(flags.journal, result.journal, loaded.length);
+          writeJournal(path, result.journal);
+          if (!flags.json) process.stdout.write(formatSummary(result.journal, path) + '\n');
         }
+        if (result.interrupted) break;
       }
       if (flags.json) process.stdout.write(JSON.stringify(journals.length === 1 ? journals[0] : journals, null, 2) + '\n');
       process.exitCode = worstExit(statuses);
