@@ -130,6 +130,8 @@ function validateCohort(raw: unknown, title: string, ctx: ValidateContext, issue
       else if (!driver) s.add('driver', `unknown driver "${driverName}"`, `one of ${ctx.registry.driverNames().join(', ')}`);
       else if (!driver.listTargets) s.add('driver', `driver "${driverName}" has no targets to select`);
       if (!isMap(t.selector)) s.add('selector', 'is required', 'names, namePattern, labels, image, namespaces');
+      else driver?.parseSelector?.(t.selector, s.at('selector'));
+      if (isMap(t.protect)) driver?.parseSelector?.(t.protect, s.at('protect'));
       const mode = (t.mode ?? 'all') as TargetCohort['mode'];
       if (!MODES.includes(mode)) s.add('mode', `unknown mode "${String(t.mode)}"`, MODES.join(', '));
       let value: number | undefined;

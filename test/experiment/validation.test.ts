@@ -38,6 +38,7 @@ const BAD: [string, (e: any) => void, string, RegExp][] = [
   ['a comparison with the control without cohorts', (e) => withLoad(e, { abort: ['shop.latency.p99 > 5x control'] }), 'abort[0]', /the experiment defines no cohort/],
   ['canary-vs-control on an unsupported field', (e) => withLoad(e, { tolerances: ['shop.latency.p95 canary <= 1.2x control'] }), 'hypothesis.tolerances[0]', /cannot compare "latency.p95"/],
   ['errors compared with >=', (e) => withLoad(e, { tolerances: ['shop.errors.rate canary >= 1.2x control'] }), 'hypothesis.tolerances[0]', /the <= operator/],
+  ['an unknown Docker selector key', (e) => (e.cohort = { targets: { driver: 'docker', selector: { lables: { app: 'x' } } } }), 'cohort.targets.selector.lables', /unknown/],
   ['a bare 1 as a traffic share', (e) => (e.cohort = { traffic: { canary: 1, control: '5%' } }), 'cohort.traffic.canary', /is not a share: 1/],
 ];
 

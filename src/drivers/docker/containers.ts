@@ -72,3 +72,61 @@ export async function engineNow(ctx: EngineCallContext): Promise<number> {
   const t = info.SystemTime ? Date.parse(info.SystemTime) : NaN;
   return Number.isFinite(t) ? t : Date.now();
 }
+
+/** One engine event of a container (`docker events`), with the engine's time in epoch ms. */
+export interface ContainerEvent {
+  action: string;
+  timeMs: number;
+  /** For `kill`: the signal number, as the engine reports it. */
+  signal?: string;
+}
+
+/** Events read at most, per call: a container sends a few per stop or start. */
+const MAX_EVENT_BYTES = 256 * 1024;
+
+/**
+ * The container's events with the given actions between two engine times (epoch ms, the engine's
+ * clock), oldest first. With an `until` the engine replays what it kept and ends the stream.
+ */
+export async function containerEvents(ctx: EngineCallContext, id: string, sinceMs: number, untilMs: number, actions: string[]): Promise<ContainerEvent[]> {
+  const docker = ctx.connection.docker;
+  const text = await engineCall(ctx, `events of ${short(id)}`, async (abortSignal) => {
+    // The typings want numbers; the engine takes seconds with a fraction, which a string keeps exact.
+    const opts = { since: engineStamp(sinceMs), until: engineStamp(untilMs), filters: { type: ['container'], container: [id], event: actions }, abortSignal };
+    const stream = await docker.getEvents(opts as unknown as Docker.GetEventsOptions);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      chunks.push(buf);
+      size += buf.length;
+      if (size > MAX_EVENT_BYTES) {
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+        break;
+      }
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  });
+  const events: ContainerEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let e: { Action?: unknown; status?: unknown; timeNano?: unknown; time?: unknown; Actor?: { Attributes?: Record<string, unknown> } };
+    try {
+      e = JSON.parse(line) as typeof e;
+    } catch {
+      continue; // a line cut by MAX_EVENT_BYTES
+    }
+    const action = typeof e.Action === 'string' ? e.Action : typeof e.status === 'string' ? e.status : undefined;
+    const timeMs = typeof e.timeNano === 'number' ? e.timeNano / 1e6 : typeof e.time === 'number' ? e.time * 1000 : undefined;
+    if (action === undefined || timeMs === undefined) continue;
+    const signal = e.Actor?.Attributes?.signal;
+    events.push({ action, timeMs, ...(typeof signal === 'string' ? { signal } : {}) });
+  }
+  return events.sort((a, b) => a.timeMs - b.timeMs);
+}
+
+/** Epoch ms as the engine's `seconds.nanoseconds` timestamp. */
+function engineStamp(ms: number): string {
+  const whole = Math.max(0, Math.floor(ms));
+  return `${Math.floor(whole / 1000)}.${String((whole % 1000) * 1_000_000).padStart(9, '0')}`;
+}

@@ -13,6 +13,7 @@ import { dockerRestart } from './faults/restart.js';
 import { dockerStop } from './faults/stop.js';
 import { dockerSaturationProbe } from './probes/saturation.js';
 import { dockerContainerStateProbe } from './probes/state.js';
+import { parseDockerSelector } from './selector.js';
 import { listDockerTargets } from './targets.js';
 
 /** Container faults and probes through a Docker engine (local socket, TCP or TLS). */
@@ -23,6 +24,9 @@ export const dockerDriver: Driver<DockerConfig, DockerConnection> = {
   probes: [dockerContainerStateProbe, dockerSaturationProbe],
   parseConfig(raw, issues) {
     return parseDockerConfig(raw, issues);
+  },
+  parseSelector(raw, issues) {
+    parseDockerSelector(raw, issues);
   },
   async connect(config, ctx) {
     const unreachable = (reason: string, cause?: unknown): FirebreakError =>

@@ -5,11 +5,10 @@ export {
   listDockerTargets,
   matchesDockerSelector,
   toTarget,
-  DOCKER_SELECTOR_KEYS,
   COMPOSE_PROJECT_LABEL,
   COMPOSE_SERVICE_LABEL,
-  type DockerSelector,
 } from './targets.js';
+export { parseDockerSelector, checkDockerSelector, DOCKER_SELECTOR_KEYS, KNOWN_DOCKER_SELECTOR_KEYS, type DockerSelector } from './selector.js';
 export { execInContainer, type ExecOptions, type ExecResult } from './exec.js';
 export { dockerKill, type KillAttrs, type KillState } from './faults/kill.js';
 export { dockerStop, type StopAttrs, type StopState } from './faults/stop.js';

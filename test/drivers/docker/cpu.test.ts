@@ -1,15 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { dockerDriver } from '../../../src/drivers/docker/driver.js';
 import { dockerCpu, type CpuAttrs } from '../../../src/drivers/docker/faults/cpu.js';
-import { collectIssues } from '../../../src/experiment/issues.js';
 import { callContext, freePort, httpAnswers, throughJson, useDockerTestbed } from '../../helpers/docker.js';
+import { parsed } from './fixtures.js';
 
-function attrs(raw: Record<string, unknown>): CpuAttrs {
-  const issues = collectIssues();
-  const a = dockerCpu.parse(raw, issues);
-  assert.deepEqual(issues.issues, []);
-  return a!;
-}
+const attrs = (raw: Record<string, unknown> = {}): CpuAttrs => parsed(dockerCpu, raw);
 
 describe('docker.cpu against a real engine', function () {
   this.timeout(30_000);

@@ -2,15 +2,10 @@ import { strict as assert } from 'node:assert';
 import { dockerDriver } from '../../../src/drivers/docker/driver.js';
 import { dockerExec, type ExecAttrs } from '../../../src/drivers/docker/faults/exec.js';
 import { isFirebreakError } from '../../../src/errors.js';
-import { collectIssues } from '../../../src/experiment/issues.js';
 import { BUSYBOX, callContext, freePort, httpAnswers, throughJson, useDockerTestbed, waitUntil } from '../../helpers/docker.js';
+import { parsed } from './fixtures.js';
 
-function attrs(raw: Record<string, unknown>): ExecAttrs {
-  const issues = collectIssues();
-  const a = dockerExec.parse(raw, issues);
-  assert.deepEqual(issues.issues, []);
-  return a!;
-}
+const attrs = (raw: Record<string, unknown>): ExecAttrs => parsed(dockerExec, raw);
 
 const sh = (script: string): string[] => [BUSYBOX, 'sh', '-c', script];
 
@@ -91,11 +86,21 @@ describe('docker.exec against a real engine', function () {
     await assert.rejects(dockerExec.revert(ctx, state), (err: unknown) => isFirebreakError(err, 'FIREBREAK_E_REVERT') && /exited 4/.test(err.message));
   });
 
-  it('gives up on a command that outlives its timeout', async () => {
+  it('fails the apply when the command outlives its timeout, and says it may still be running', async () => {
     const ctx = bed.faultContext();
-    const state = await dockerExec.prepare(ctx, attrs({ command: sh('sleep 20'), timeout: '700ms' }), await bed.target(c.id));
+    const state = await dockerExec.prepare(ctx, attrs({ command: sh('sleep 27'), revertCommand: sh('sleep 28'), timeout: '700ms' }), await bed.target(c.id));
+    assert.equal(dockerExec.budgetMs!(state), 700 + 5_000);
     const t0 = Date.now();
-    await assert.rejects(dockerExec.apply(ctx, state), (err: unknown) => isFirebreakError(err, 'FIREBREAK_E_TIMEOUT'));
+    await assert.rejects(
+      dockerExec.apply(ctx, state),
+      (err: unknown) =>
+        isFirebreakError(err, 'FIREBREAK_E_APPLY') &&
+        /did not finish within 700 ms; the engine cannot stop an exec, so it may still be running/.test(err.message) &&
+        (err.details as { timedOut?: boolean }).timedOut === true,
+    );
     assert.ok(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`);
+    // As documented: the engine has no call to stop it, so it goes on inside the container.
+    assert.match((await bed.exec(c.id, ['ps'])).output, /sleep 27/);
+    await assert.rejects(dockerExec.revert(ctx, state), (err: unknown) => isFirebreakError(err, 'FIREBREAK_E_REVERT') && /did not finish within 700 ms/.test(err.message));
   });
 });

@@ -81,6 +81,28 @@ describe('Docker experiments end to end (real engine)', function () {
     for (const id of ids) assert.equal((await bed.inspect(id)).State.Paused, false);
   });
 
+  it('refuses two faults of one type overlapping on the same container, before touching anything', async () => {
+    const label = `fb-overlap-${bed.runId}`;
+    const c = await bed.run({ name: 'overlap', cmd: ['sleep', '600'], labels: { app: label } });
+    const file = join(tmp.dir, 'overlap.yaml');
+    writeFileSync(file, [
+      'title: Overlapping squeezes',
+      'cohort:',
+      `  targets: { driver: docker, selector: { labels: { app: ${label} } }, mode: all }`,
+      'phases: { before: 100ms, during: 4s, after: 100ms, tick: 100ms }',
+      'faults:',
+      '  - { type: docker.cpu, cpus: 0.5, duration: 3s }',
+      '  - { type: docker.cpu, cpus: 0.25, start: 1s }',
+      '',
+    ].join('\n'));
+    const ledger = join(tmp.dir, 'l.jsonl');
+    const r = await runCli(['--ledger', ledger, 'run', file], { cwd: tmp.dir });
+    assert.equal(r.code, 4);
+    assert.match(r.stdout, /FIREBREAK_E_PLAN: faults "docker\.cpu#1" and "docker\.cpu#2" \(docker\.cpu\) overlap in time/);
+    assert.deepEqual(Ledger.readEntries(ledger), []);
+    assert.equal((await bed.inspect(c.id)).HostConfig.NanoCpus ?? 0, 0);
+  });
+
   it('--dry-run lists the exact containers and refuses a selection over the blast radius, touching nothing', async () => {
     const label = `fb-plan-${bed.runId}`;
     for (const i of [0, 1, 2]) await bed.run({ name: `plan-${i}`, cmd: ['sleep', '600'], labels: { app: label, role: i === 2 ? 'db' : 'web' } });

@@ -1,16 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { dockerDriver } from '../../../src/drivers/docker/driver.js';
 import { dockerKill, type KillAttrs } from '../../../src/drivers/docker/faults/kill.js';
-import { collectIssues } from '../../../src/experiment/issues.js';
 import { isAbortError } from '../../../src/util/abort.js';
 import { callContext, freePort, httpAnswers, throughJson, useDockerTestbed, waitUntil } from '../../helpers/docker.js';
+import { parsed } from './fixtures.js';
 
-function attrs(raw: Record<string, unknown> = {}): KillAttrs {
-  const issues = collectIssues();
-  const a = dockerKill.parse(raw, issues);
-  assert.deepEqual(issues.issues, []);
-  return a!;
-}
+const attrs = (raw: Record<string, unknown> = {}): KillAttrs => parsed(dockerKill, raw);
 
 describe('docker.kill against a real engine', function () {
   this.timeout(30_000);

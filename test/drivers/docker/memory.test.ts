@@ -2,17 +2,12 @@ import { strict as assert } from 'node:assert';
 import { dockerDriver } from '../../../src/drivers/docker/driver.js';
 import { dockerMemory, type MemoryAttrs } from '../../../src/drivers/docker/faults/memory.js';
 import { UNLIMITED_MEMORY } from '../../../src/drivers/docker/faults/resources.js';
-import { collectIssues } from '../../../src/experiment/issues.js';
 import { callContext, freePort, httpAnswers, throughJson, useDockerTestbed } from '../../helpers/docker.js';
+import { parsed } from './fixtures.js';
 
 const MiB = 1024 * 1024;
 
-function attrs(raw: Record<string, unknown>): MemoryAttrs {
-  const issues = collectIssues();
-  const a = dockerMemory.parse(raw, issues);
-  assert.deepEqual(issues.issues, []);
-  return a!;
-}
+const attrs = (raw: Record<string, unknown> = {}): MemoryAttrs => parsed(dockerMemory, raw);
 
 describe('docker.memory against a real engine', function () {
   this.timeout(30_000);

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { dockerDriver } from '../../../src/drivers/docker/driver.js';
 import { dockerRestart } from '../../../src/drivers/docker/faults/restart.js';
-import { collectIssues } from '../../../src/experiment/issues.js';
 import { callContext, freePort, httpAnswers, throughJson, useDockerTestbed, waitUntil } from '../../helpers/docker.js';
+import { parsed } from './fixtures.js';
 
 describe('docker.restart against a real engine', function () {
   this.timeout(30_000);
@@ -11,9 +11,7 @@ describe('docker.restart against a real engine', function () {
   it('restarts the container (a new start time), and revert from a fresh connection makes sure it runs', async () => {
     const port = await freePort();
     const c = await bed.httpServer('restart', port);
-    const issues = collectIssues();
-    const a = dockerRestart.parse({ gracePeriod: '0s' }, issues)!;
-    assert.deepEqual(issues.issues, []);
+    const a = parsed(dockerRestart, { gracePeriod: '0s' });
     const ctx = bed.faultContext();
     const state = await dockerRestart.prepare(ctx, a, await bed.target(c.id));
     const before = (await bed.inspect(c.id)).State.StartedAt;

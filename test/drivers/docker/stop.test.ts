@@ -1,15 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { dockerDriver } from '../../../src/drivers/docker/driver.js';
 import { dockerStop, type StopAttrs } from '../../../src/drivers/docker/faults/stop.js';
-import { collectIssues } from '../../../src/experiment/issues.js';
 import { callContext, freePort, httpAnswers, throughJson, useDockerTestbed, waitUntil } from '../../helpers/docker.js';
+import { parsed } from './fixtures.js';
 
-function attrs(raw: Record<string, unknown> = {}): StopAttrs {
-  const issues = collectIssues();
-  const a = dockerStop.parse(raw, issues);
-  assert.deepEqual(issues.issues, []);
-  return a!;
-}
+const attrs = (raw: Record<string, unknown> = {}): StopAttrs => parsed(dockerStop, raw);
 
 describe('docker.stop against a real engine', function () {
   this.timeout(30_000);

@@ -2,8 +2,8 @@ import { FirebreakError } from '../../../errors.js';
 import { readNumber, rejectUnknown } from '../../core/attrs.js';
 import type { FaultType } from '../../../faults/types.js';
 import type { DockerConnection } from '../client.js';
-import { inspectContainer, requireContainer } from '../containers.js';
-import { label, requireTarget, type ContainerRef } from './common.js';
+import { requireContainer } from '../containers.js';
+import { inspectForRevert, label, requireTarget, verifyContainer, type ContainerRef } from './common.js';
 import { DEFAULT_CPU_PERIOD, DEFAULT_CPU_SHARES, sameQuota, samePeriod, sameShares, updateContainer } from './resources.js';
 
 export interface CpuAttrs {
@@ -76,24 +76,20 @@ export const dockerCpu: FaultType<CpuAttrs, CpuState, DockerConnection> = {
     await updateContainer(ctx, s.container, s.squeeze);
   },
   async revert(ctx, s) {
-    const info = await inspectContainer(ctx, s.container);
-    if (!info) {
-      ctx.logger.warn({ container: s.name }, 'container no longer exists; no limits to restore');
-      return;
-    }
+    if (!(await inspectForRevert(ctx, s, 'no limits to restore'))) return;
     await updateContainer(ctx, s.container, restoreBody(s));
   },
   async verify(ctx, s) {
-    const info = await inspectContainer(ctx, s.container);
-    if (!info) return { ok: false, detail: `${s.name} no longer exists` };
-    const hc = info.HostConfig;
-    const o = s.original;
-    const wrong: string[] = [];
-    if ((hc.NanoCpus ?? 0) !== o.nanoCpus) wrong.push(`NanoCpus ${hc.NanoCpus} (was ${o.nanoCpus})`);
-    if (!sameQuota(o.cpuQuota, hc.CpuQuota ?? 0)) wrong.push(`CpuQuota ${hc.CpuQuota} (was ${o.cpuQuota})`);
-    if (!samePeriod(o.cpuPeriod, hc.CpuPeriod ?? 0)) wrong.push(`CpuPeriod ${hc.CpuPeriod} (was ${o.cpuPeriod})`);
-    if (!sameShares(o.cpuShares, hc.CpuShares ?? 0)) wrong.push(`CpuShares ${hc.CpuShares} (was ${o.cpuShares})`);
-    return wrong.length ? { ok: false, detail: `${s.name}: ${wrong.join(', ')}` } : { ok: true, detail: `${s.name}: CPU limits restored` };
+    return verifyContainer(ctx, s, (info) => {
+      const hc = info.HostConfig;
+      const o = s.original;
+      const wrong: string[] = [];
+      if ((hc.NanoCpus ?? 0) !== o.nanoCpus) wrong.push(`NanoCpus ${hc.NanoCpus} (was ${o.nanoCpus})`);
+      if (!sameQuota(o.cpuQuota, hc.CpuQuota ?? 0)) wrong.push(`CpuQuota ${hc.CpuQuota} (was ${o.cpuQuota})`);
+      if (!samePeriod(o.cpuPeriod, hc.CpuPeriod ?? 0)) wrong.push(`CpuPeriod ${hc.CpuPeriod} (was ${o.cpuPeriod})`);
+      if (!sameShares(o.cpuShares, hc.CpuShares ?? 0)) wrong.push(`CpuShares ${hc.CpuShares} (was ${o.cpuShares})`);
+      return wrong.length ? { ok: false, detail: `${s.name}: ${wrong.join(', ')}` } : { ok: true, detail: `${s.name}: CPU limits restored` };
+    });
   },
 };
 

@@ -1,11 +1,11 @@
-import { FirebreakError } from '../../../errors.js';
+import { FirebreakError, isFirebreakError, type ErrorCode } from '../../../errors.js';
 import { readDuration, readString, readStringMap, rejectUnknown } from '../../core/attrs.js';
 import type { IssueSink } from '../../../experiment/issues.js';
 import type { FaultType, JsonObject } from '../../../faults/types.js';
 import type { DockerConnection } from '../client.js';
 import { execInContainer, type ExecResult } from '../exec.js';
-import { inspectContainer, requireContainer } from '../containers.js';
-import { label, requireTarget, type ContainerRef } from './common.js';
+import { requireContainer } from '../containers.js';
+import { CALL_SLACK_MS, inspectForRevert, label, requireTarget, type ContainerRef } from './common.js';
 
 export interface ExecAttrs {
   command: string[];
@@ -33,7 +33,8 @@ const STATE_OUTPUT_CHARS = 2000;
 /**
  * Runs a command inside the container for apply and another for revert: the escape hatch for harm the
  * container can do to itself (fill a disk, drop a cache, flip a feature flag). The revert command must
- * be idempotent: it may run again after a crash.
+ * be idempotent: it may run again after a crash. A command that outlives `timeout` fails the apply (or
+ * the revert) but keeps running in the container: the engine has no call to stop an exec.
  */
 export const dockerExec: FaultType<ExecAttrs, ExecState, DockerConnection> = {
   type: 'docker.exec',
@@ -78,7 +79,7 @@ export const dockerExec: FaultType<ExecAttrs, ExecState, DockerConnection> = {
     };
   },
   async apply(ctx, s) {
-    const r = await run(ctx, s, s.command);
+    const r = await run(ctx, s, s.command, 'apply', 'FIREBREAK_E_APPLY');
     if (r.exitCode !== 0) {
       throw new FirebreakError('FIREBREAK_E_APPLY', failure('apply', s, s.command, r), { details: summary(r) });
     }
@@ -87,24 +88,39 @@ export const dockerExec: FaultType<ExecAttrs, ExecState, DockerConnection> = {
   },
   async revert(ctx, s) {
     if (!s.revertCommand) return;
-    if (!(await inspectContainer(ctx, s.container))) {
-      ctx.logger.warn({ container: s.name }, 'container no longer exists; the revert command cannot run');
-      return;
-    }
-    const r = await run(ctx, s, s.revertCommand);
+    if (!(await inspectForRevert(ctx, s, 'the revert command cannot run'))) return;
+    const r = await run(ctx, s, s.revertCommand, 'revert', 'FIREBREAK_E_REVERT');
     if (r.exitCode !== 0) {
       throw new FirebreakError('FIREBREAK_E_REVERT', failure('revert', s, s.revertCommand, r), { details: summary(r) });
     }
   },
+  budgetMs(s) {
+    // One command (apply's or revert's) within its own timeout, and the calls around it.
+    return s.timeoutMs + CALL_SLACK_MS;
+  },
 };
 
-function run(ctx: Parameters<typeof dockerExec.apply>[0], s: ExecState, command: string[]): Promise<ExecResult> {
-  return execInContainer(ctx, s.container, command, {
-    timeoutMs: s.timeoutMs,
-    ...(s.user ? { user: s.user } : {}),
-    ...(s.workingDir ? { workingDir: s.workingDir } : {}),
-    ...(Object.keys(s.env).length ? { env: s.env } : {}),
-  });
+/**
+ * Runs one command within the state's timeout. A command that outlives it is a failure of the apply or
+ * revert (`code`), saying that it may still be running; the caller's own abort passes through.
+ */
+async function run(ctx: Parameters<typeof dockerExec.apply>[0], s: ExecState, command: string[], what: string, code: ErrorCode): Promise<ExecResult> {
+  try {
+    return await execInContainer(ctx, s.container, command, {
+      timeoutMs: s.timeoutMs,
+      ...(s.user ? { user: s.user } : {}),
+      ...(s.workingDir ? { workingDir: s.workingDir } : {}),
+      ...(Object.keys(s.env).length ? { env: s.env } : {}),
+    });
+  } catch (err) {
+    if (ctx.signal.aborted || !isFirebreakError(err, 'FIREBREAK_E_TIMEOUT')) throw err;
+    throw new FirebreakError(
+      code,
+      `${what} command ${JSON.stringify(command.join(' '))} in ${s.name} did not finish within ${s.timeoutMs} ms; ` +
+        'the engine cannot stop an exec, so it may still be running in the container',
+      { cause: err, details: { timedOut: true, timeoutMs: s.timeoutMs } },
+    );
+  }
 }
 
 function failure(what: string, s: ExecState, command: string[], r: ExecResult): string {

@@ -2,8 +2,8 @@ import { readString, rejectUnknown } from '../../core/attrs.js';
 import type { FaultType } from '../../../faults/types.js';
 import type { DockerConnection } from '../client.js';
 import { engineCall, statusOf } from '../client.js';
-import { engineNow, requireContainer, short } from '../containers.js';
-import { bringBack, label, normalizeSignal, readRecovery, requireTarget, verifyUp, serviceLabels, type RecoveryAttrs, type StoppedRef } from './common.js';
+import { short } from '../containers.js';
+import { DEFAULT_GRACE_MS, EXIT_SETTLE_MS, label, normalizeSignal, prepareStopped, readRecovery, stoppingFault, stopWindowMs, type RecoveryAttrs, type StoppedRef } from './common.js';
 
 export interface KillAttrs extends RecoveryAttrs {
   signal: string;
@@ -33,20 +33,7 @@ export const dockerKill: FaultType<KillAttrs, KillState, DockerConnection> = {
     return `kill ${label(target)} with ${a.signal}${a.recovery === 'orchestrator' ? ' (its orchestrator restarts it)' : ''}`;
   },
   async prepare(ctx, a, target) {
-    const t = requireTarget(target, 'docker.kill');
-    const info = await requireContainer(ctx, t.id);
-    const service = serviceLabels(info.Config.Labels);
-    return {
-      container: info.Id,
-      name: t.name,
-      signal: a.signal,
-      wasRunning: info.State.Running,
-      recovery: a.recovery,
-      recoveryTimeoutMs: a.recoveryTimeoutMs,
-      service,
-      // Compared with the engine's creation times of replacements: the engine's clock, not ours.
-      preparedAt: a.recovery === 'orchestrator' && service ? await engineNow(ctx) : Date.now(),
-    };
+    return { ...(await prepareStopped(ctx, target, 'docker.kill', a)), signal: a.signal };
   },
   async apply(ctx, s) {
     if (!s.wasRunning) return;
@@ -58,10 +45,13 @@ export const dockerKill: FaultType<KillAttrs, KillState, DockerConnection> = {
       if (statusOf(err) !== 409) throw err;
     }
   },
-  async revert(ctx, s) {
-    await bringBack(ctx, s);
-  },
-  async verify(ctx, s) {
-    return verifyUp(ctx, s);
-  },
+  ...stoppingFault<KillState>(killWindowMs),
 };
+
+/**
+ * How long after the signal the container may still be on its way down. SIGKILL: the exit only.
+ * Another signal leaves shutting down to the application: as long as `docker stop` would allow it.
+ */
+function killWindowMs(s: KillState): number {
+  return s.signal === 'SIGKILL' ? EXIT_SETTLE_MS : stopWindowMs(DEFAULT_GRACE_MS);
+}

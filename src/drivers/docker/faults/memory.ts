@@ -3,8 +3,8 @@ import { rejectUnknown } from '../../core/attrs.js';
 import type { FaultType } from '../../../faults/types.js';
 import type { IssueSink } from '../../../experiment/issues.js';
 import type { DockerConnection, EngineCallContext } from '../client.js';
-import { inspectContainer, requireContainer } from '../containers.js';
-import { label, requireTarget, type ContainerRef } from './common.js';
+import { requireContainer } from '../containers.js';
+import { inspectForRevert, label, requireTarget, verifyContainer, type ContainerRef } from './common.js';
 import { sameMemory, UNLIMITED_MEMORY, updateContainer } from './resources.js';
 
 export interface MemoryAttrs {
@@ -58,22 +58,18 @@ export const dockerMemory: FaultType<MemoryAttrs, MemoryState, DockerConnection>
     await updateContainer(ctx, s.container, { Memory: s.limit, MemorySwap: s.swap });
   },
   async revert(ctx, s) {
-    const info = await inspectContainer(ctx, s.container);
-    if (!info) {
-      ctx.logger.warn({ container: s.name }, 'container no longer exists; no limits to restore');
-      return;
-    }
+    if (!(await inspectForRevert(ctx, s, 'no limits to restore'))) return;
     await restoreMemory(ctx, s);
   },
   async verify(ctx, s) {
-    const info = await inspectContainer(ctx, s.container);
-    if (!info) return { ok: false, detail: `${s.name} no longer exists` };
-    const memory = info.HostConfig.Memory ?? 0;
-    const swap = info.HostConfig.MemorySwap ?? 0;
-    const wrong: string[] = [];
-    if (!sameMemory(s.original.memory, memory)) wrong.push(`Memory ${memory} (was ${s.original.memory})`);
-    if (!sameMemory(s.original.memorySwap, swap)) wrong.push(`MemorySwap ${swap} (was ${s.original.memorySwap})`);
-    return wrong.length ? { ok: false, detail: `${s.name}: ${wrong.join(', ')}` } : { ok: true, detail: `${s.name}: memory limits restored` };
+    return verifyContainer(ctx, s, (info) => {
+      const memory = info.HostConfig.Memory ?? 0;
+      const swap = info.HostConfig.MemorySwap ?? 0;
+      const wrong: string[] = [];
+      if (!sameMemory(s.original.memory, memory)) wrong.push(`Memory ${memory} (was ${s.original.memory})`);
+      if (!sameMemory(s.original.memorySwap, swap)) wrong.push(`MemorySwap ${swap} (was ${s.original.memorySwap})`);
+      return wrong.length ? { ok: false, detail: `${s.name}: ${wrong.join(', ')}` } : { ok: true, detail: `${s.name}: memory limits restored` };
+    });
   },
 };
 

@@ -5,7 +5,7 @@ import type { FaultType } from '../../../faults/types.js';
 import type { DockerConnection } from '../client.js';
 import { engineCall, statusOf } from '../client.js';
 import { inspectContainer, requireContainer, short } from '../containers.js';
-import { label, requireTarget, type ContainerRef } from './common.js';
+import { inspectForRevert, label, requireTarget, verifyContainer, type ContainerRef } from './common.js';
 
 export interface PartitionAttrs {
   network: string;
@@ -76,11 +76,8 @@ export const dockerPartition: FaultType<PartitionAttrs, PartitionState, DockerCo
     }
   },
   async revert(ctx, s) {
-    const info = await inspectContainer(ctx, s.container);
-    if (!info) {
-      ctx.logger.warn({ container: s.name }, 'container no longer exists; nothing to reconnect');
-      return;
-    }
+    const info = await inspectForRevert(ctx, s, 'nothing to reconnect');
+    if (!info) return;
     if (findEndpoint(info, s.networkId) || findEndpoint(info, s.network)) return;
     const ipam: Docker.IPAMConfig = {};
     if (s.ipv4Address) ipam.IPv4Address = s.ipv4Address;
@@ -104,17 +101,17 @@ export const dockerPartition: FaultType<PartitionAttrs, PartitionState, DockerCo
     }
   },
   async verify(ctx, s) {
-    const info = await inspectContainer(ctx, s.container);
-    if (!info) return { ok: false, detail: `${s.name} no longer exists` };
-    const found = findEndpoint(info, s.networkId) ?? findEndpoint(info, s.network);
-    if (!found) return { ok: false, detail: `${s.name} is not connected to ${s.network}` };
-    const ep = found[1];
-    const missing = s.aliases.filter((a) => !(ep.Aliases ?? []).includes(a));
-    if (missing.length) return { ok: false, detail: `${s.name} is on ${s.network} without aliases ${missing.join(', ')}` };
-    if (s.ipv4Address && ep.IPAMConfig?.IPv4Address !== s.ipv4Address) {
-      return { ok: false, detail: `${s.name} is on ${s.network} without its address ${s.ipv4Address}` };
-    }
-    return { ok: true, detail: `${s.name} is connected to ${s.network}` };
+    return verifyContainer(ctx, s, (info) => {
+      const found = findEndpoint(info, s.networkId) ?? findEndpoint(info, s.network);
+      if (!found) return { ok: false, detail: `${s.name} is not connected to ${s.network}` };
+      const ep = found[1];
+      const missing = s.aliases.filter((a) => !(ep.Aliases ?? []).includes(a));
+      if (missing.length) return { ok: false, detail: `${s.name} is on ${s.network} without aliases ${missing.join(', ')}` };
+      if (s.ipv4Address && ep.IPAMConfig?.IPv4Address !== s.ipv4Address) {
+        return { ok: false, detail: `${s.name} is on ${s.network} without its address ${s.ipv4Address}` };
+      }
+      return { ok: true, detail: `${s.name} is connected to ${s.network}` };
+    });
   },
 };
 

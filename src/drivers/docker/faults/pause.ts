@@ -1,8 +1,8 @@
 import { rejectUnknown } from '../../core/attrs.js';
 import type { FaultType } from '../../../faults/types.js';
 import type { DockerConnection } from '../client.js';
-import { idempotent, inspectContainer, requireContainer, short } from '../containers.js';
-import { label, requireTarget, type ContainerRef } from './common.js';
+import { idempotent, requireContainer, short } from '../containers.js';
+import { inspectForRevert, label, requireTarget, verifyContainer, type ContainerRef } from './common.js';
 
 export interface PauseState extends ContainerRef {
   /** Paused before the fault: then the fault neither pauses nor unpauses it. */
@@ -34,19 +34,15 @@ export const dockerPause: FaultType<Record<string, never>, PauseState, DockerCon
   },
   async revert(ctx, s) {
     if (s.wasPaused) return;
-    const info = await inspectContainer(ctx, s.container);
-    if (!info) {
-      ctx.logger.warn({ container: s.name }, 'container no longer exists; nothing to unpause');
-      return;
-    }
-    if (!info.State.Paused) return;
+    const info = await inspectForRevert(ctx, s, 'nothing to unpause');
+    if (!info?.State.Paused) return;
     // 409 "not paused": someone unpaused it in between, which is the goal.
     await idempotent(ctx, `unpause ${short(s.container)}`, (abortSignal) => ctx.connection.docker.getContainer(s.container).unpause({ abortSignal }), 0, true);
   },
   async verify(ctx, s) {
-    const info = await inspectContainer(ctx, s.container);
-    if (!info) return { ok: false, detail: `${s.name} no longer exists` };
-    if (s.wasPaused) return { ok: info.State.Paused, detail: 'the container was paused before the fault' };
-    return info.State.Paused ? { ok: false, detail: `${s.name} is still paused` } : { ok: true, detail: `${s.name} is not paused` };
+    return verifyContainer(ctx, s, (info) => {
+      if (s.wasPaused) return { ok: info.State.Paused, detail: 'the container was paused before the fault' };
+      return info.State.Paused ? { ok: false, detail: `${s.name} is still paused` } : { ok: true, detail: `${s.name} is not paused` };
+    });
   },
 };

@@ -3,9 +3,8 @@ import type { FaultType } from '../../../faults/types.js';
 import { formatDuration } from '../../../util/duration.js';
 import type { DockerConnection } from '../client.js';
 import { engineCall } from '../client.js';
-import { ensureRunning, requireContainer, short } from '../containers.js';
-import { label, requireTarget, verifyUp, type StoppedRef } from './common.js';
-import { DEFAULT_GRACE_MS } from './stop.js';
+import { short } from '../containers.js';
+import { DEFAULT_GRACE_MS, graceSeconds, label, prepareStopped, stoppingFault, stopWindowMs, type StoppedRef } from './common.js';
 
 export interface RestartAttrs {
   gracePeriodMs: number;
@@ -31,29 +30,14 @@ export const dockerRestart: FaultType<RestartAttrs, RestartState, DockerConnecti
     return `restart ${label(target)} (grace ${formatDuration(a.gracePeriodMs)})`;
   },
   async prepare(ctx, a, target) {
-    const t = requireTarget(target, 'docker.restart');
-    const info = await requireContainer(ctx, t.id);
-    return {
-      container: info.Id,
-      name: t.name,
-      gracePeriodMs: a.gracePeriodMs,
-      wasRunning: info.State.Running,
-      // The revert itself makes sure it runs: verification looks at this container only.
-      recovery: 'firebreak',
-      recoveryTimeoutMs: 0,
-      service: null,
-      preparedAt: Date.now(),
-    };
+    // The revert itself makes sure it runs: verification looks at this container only.
+    const ref = await prepareStopped(ctx, target, 'docker.restart', { recovery: 'firebreak', recoveryTimeoutMs: 0 });
+    return { ...ref, service: null, gracePeriodMs: a.gracePeriodMs };
   },
   async apply(ctx, s) {
-    const t = Math.ceil(s.gracePeriodMs / 1000);
+    const t = graceSeconds(s.gracePeriodMs);
     await engineCall(ctx, `restart ${short(s.container)}`, (abortSignal) => ctx.connection.docker.getContainer(s.container).restart({ t, abortSignal }), t * 1000);
   },
-  async revert(ctx, s) {
-    if (!s.wasRunning) return;
-    await ensureRunning(ctx, s.container, ctx.logger);
-  },
-  async verify(ctx, s) {
-    return verifyUp(ctx, s);
-  },
+  // Revert waits out a restart still stopping the container (an abandoned apply), then makes sure it runs.
+  ...stoppingFault<RestartState>((s) => stopWindowMs(s.gracePeriodMs)),
 };

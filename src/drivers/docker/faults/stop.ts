@@ -2,8 +2,8 @@ import { readDuration, rejectUnknown } from '../../core/attrs.js';
 import type { FaultType } from '../../../faults/types.js';
 import { formatDuration } from '../../../util/duration.js';
 import type { DockerConnection } from '../client.js';
-import { engineNow, idempotent, requireContainer, short } from '../containers.js';
-import { bringBack, label, readRecovery, requireTarget, verifyUp, serviceLabels, type RecoveryAttrs, type StoppedRef } from './common.js';
+import { idempotent, short } from '../containers.js';
+import { DEFAULT_GRACE_MS, graceSeconds, label, prepareStopped, readRecovery, stoppingFault, stopWindowMs, type RecoveryAttrs, type StoppedRef } from './common.js';
 
 export interface StopAttrs extends RecoveryAttrs {
   gracePeriodMs: number;
@@ -12,8 +12,6 @@ export interface StopAttrs extends RecoveryAttrs {
 export interface StopState extends StoppedRef {
   gracePeriodMs: number;
 }
-
-export const DEFAULT_GRACE_MS = 10_000;
 
 /** Stops the container like `docker stop`: its stop signal, then SIGKILL after the grace period. */
 export const dockerStop: FaultType<StopAttrs, StopState, DockerConnection> = {
@@ -33,30 +31,12 @@ export const dockerStop: FaultType<StopAttrs, StopState, DockerConnection> = {
     return `stop ${label(target)} (grace ${formatDuration(a.gracePeriodMs)})${a.recovery === 'orchestrator' ? ', its orchestrator restarts it' : ''}`;
   },
   async prepare(ctx, a, target) {
-    const t = requireTarget(target, 'docker.stop');
-    const info = await requireContainer(ctx, t.id);
-    const service = serviceLabels(info.Config.Labels);
-    return {
-      container: info.Id,
-      name: t.name,
-      gracePeriodMs: a.gracePeriodMs,
-      wasRunning: info.State.Running,
-      recovery: a.recovery,
-      recoveryTimeoutMs: a.recoveryTimeoutMs,
-      service,
-      // Compared with the engine's creation times of replacements: the engine's clock, not ours.
-      preparedAt: a.recovery === 'orchestrator' && service ? await engineNow(ctx) : Date.now(),
-    };
+    return { ...(await prepareStopped(ctx, target, 'docker.stop', a)), gracePeriodMs: a.gracePeriodMs };
   },
   async apply(ctx, s) {
     if (!s.wasRunning) return;
-    const t = Math.ceil(s.gracePeriodMs / 1000);
+    const t = graceSeconds(s.gracePeriodMs);
     await idempotent(ctx, `stop ${short(s.container)}`, (abortSignal) => ctx.connection.docker.getContainer(s.container).stop({ t, abortSignal }), t * 1000);
   },
-  async revert(ctx, s) {
-    await bringBack(ctx, s);
-  },
-  async verify(ctx, s) {
-    return verifyUp(ctx, s);
-  },
+  ...stoppingFault<StopState>((s) => stopWindowMs(s.gracePeriodMs)),
 };

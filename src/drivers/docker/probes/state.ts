@@ -6,8 +6,8 @@ import type { ProbeContext, ValueProbeType } from '../../../probes/types.js';
 import { rejectUnknown } from '../../core/attrs.js';
 import type { DockerConnection } from '../client.js';
 import { inspectContainer } from '../containers.js';
-import { DOCKER_SELECTOR_KEYS, listDockerTargets, type DockerSelector } from '../targets.js';
-import { GENERIC_SELECTOR_KEYS } from '../../../cohort/match.js';
+import { parseDockerSelector, type DockerSelector } from '../selector.js';
+import { listDockerTargets } from '../targets.js';
 
 export interface StateProbeAttrs {
   /** Containers to look at; without it, the planned target cohorts. Stopped ones are included. */
@@ -125,16 +125,10 @@ export function summarize(containers: ContainerState[]): StateSummary {
 function readSelector(raw: unknown, issues: IssueSink): DockerSelector | undefined | null {
   if (raw === undefined) return undefined;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    issues.add('', 'must be a mapping (names, namePattern, labels, image, composeProject, composeService)');
+    issues.add('', 'must be a mapping (names, namePattern, labels, image, composeProject, composeService, includeStopped)');
     return null;
   }
-  const known: readonly string[] = [...GENERIC_SELECTOR_KEYS, ...DOCKER_SELECTOR_KEYS];
-  let ok = true;
-  for (const k of Object.keys(raw)) {
-    if (!known.includes(k)) {
-      issues.add(k, `unknown selector key "${k}"`, `one of ${known.join(', ')}`);
-      ok = false;
-    }
-  }
-  return ok ? (raw as DockerSelector) : null;
+  const before = issues.count;
+  parseDockerSelector(raw as Record<string, unknown>, issues);
+  return issues.count === before ? (raw as DockerSelector) : null;
 }
