@@ -9,17 +9,15 @@
  * between the first write and the sink seeing the end. Results are printed and merged into
  * bench/results/proxy.json (section "throughput").
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { silentLogger } from '../src/log.js';
 import { startProxyServer } from '../src/proxy/index.js';
+import { PROXY_RESULTS, round2, writeSection } from './proxy-results.js';
 
 const SECONDS = 2;
 const ROUNDS = 3;
-const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results', 'proxy.json');
+const RESULTS = PROXY_RESULTS;
 
 const WORKER = `
 const net = require('node:net');
@@ -125,15 +123,6 @@ async function main(): Promise<void> {
   }
 }
 
-function round2(n: number): number {
-  return Math.round(n * 100) / 100;
-}
 
-function writeSection(name: string, section: unknown): void {
-  mkdirSync(dirname(RESULTS), { recursive: true });
-  const current = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : {};
-  current[name] = section;
-  writeFileSync(RESULTS, `${JSON.stringify(current, null, 2)}\n`);
-}
 
 await main();
