@@ -26,8 +26,20 @@ export function decideVerdict(v: VerdictInput): { status: Status; reason: string
   return { status: 'held', reason: v.evidence.length ? `all ${v.evidence.length} checks passed` : 'no tolerance was set; every fault was applied and reverted' };
 }
 
+/** Failed checks, shortest first-hand form: the rule, where, what was seen (and the p-value if any). */
 function describe(list: Evidence[]): string {
   return list
-    .map((e) => `${e.check}${e.phase ? ` (${e.phase}${e.cohort ? `, ${e.cohort}` : ''})` : ''}: expected ${e.expected}, observed ${typeof e.observed === 'string' ? e.observed : JSON.stringify(e.observed)}`)
+    .map((e) => {
+      const where = e.phase ? ` (${e.phase}${e.cohort ? `, ${e.cohort}` : ''})` : '';
+      const seen = typeof e.observed === 'string' ? e.observed : observedText(e.observed);
+      return `${e.check}${where}: observed ${seen}${e.pValue !== undefined ? ` (p=${e.pValue.toPrecision(2)})` : ''}`;
+    })
     .join('; ');
+}
+
+function observedText(v: unknown): string {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k} ${typeof x === 'string' ? x : JSON.stringify(x)}`).join(', ');
+  }
+  return JSON.stringify(v);
 }
