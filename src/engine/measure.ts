@@ -1,7 +1,8 @@
 import { describeError } from '../errors.js';
 import { isAbortError, withTimeout } from '../util/abort.js';
-import { summarizeWindow, mergeIntervals } from '../signals/window.js';
-import type { CohortInterval, CohortName, SignalSource, WindowSignals } from '../signals/types.js';
+import { mergeIntervals } from '../signals/window.js';
+import { CohortSeries } from './series.js';
+import type { CohortInterval, CohortName, SignalSource } from '../signals/types.js';
 import type { PhaseName, ProbeSpec } from '../experiment/model.js';
 import type { ProbeContext, ProbeResult, SignalProbeType, ValueProbeType } from '../probes/types.js';
 import type { RunContext } from './context.js';
@@ -9,7 +10,7 @@ import type { TickCohort } from './events.js';
 import type { PhaseRecord } from './journal.js';
 
 export type CohortKey = CohortName | 'all';
-export type Intervals = Partial<Record<CohortKey, CohortInterval[]>>;
+export type SeriesByCohort = Partial<Record<CohortKey, CohortSeries>>;
 
 function probeContext(ctx: RunContext, spec: ProbeSpec, signal: AbortSignal): ProbeContext {
   const handle = ctx.drivers.get(spec.driver);
@@ -32,7 +33,7 @@ export class SignalHub {
   private readonly sources = new Map<string, SignalSource>();
   /** Sources whose last collect has not settled yet: never asked again until it has. */
   private readonly pending = new Set<string>();
-  readonly byPhase = new Map<PhaseName, Map<string, Intervals>>();
+  private readonly byPhase = new Map<PhaseName, Map<string, SeriesByCohort>>();
   private started = false;
 
   constructor(private readonly ctx: RunContext) {
@@ -82,16 +83,16 @@ export class SignalHub {
         let phaseMap = this.byPhase.get(phase);
         if (!phaseMap) this.byPhase.set(phase, (phaseMap = new Map()));
         const store = phaseMap.get(name) ?? {};
-        for (const [cohort, interval] of withAll) (store[cohort] ??= []).push(interval);
+        for (const [cohort, interval] of withAll) (store[cohort] ??= new CohortSeries()).add(interval);
         phaseMap.set(name, store);
       }),
     );
     return live;
   }
 
-  /** The intervals of one probe in one phase. */
-  intervals(phase: PhaseName, probe: string): Intervals {
-    return this.byPhase.get(phase)?.get(probe) ?? {};
+  /** What one probe measured for one cohort in one phase so far. */
+  series(phase: PhaseName, probe: string, cohort: CohortKey): CohortSeries | undefined {
+    return this.byPhase.get(phase)?.get(probe)?.[cohort];
   }
 
   summarize(phase: PhaseName, start: number, end: number): PhaseRecord['signals'] {
@@ -100,8 +101,9 @@ export class SignalHub {
       out[probe] = {};
       const attrs = this.ctx.experiment.hypothesis.probes.find((p) => p.name === probe)?.attrs as { maxLagMs?: number } | undefined;
       const opts = typeof attrs?.maxLagMs === 'number' ? { maxLagMs: attrs.maxLagMs } : {};
-      for (const [cohort, list] of Object.entries(store) as [CohortKey, CohortInterval[]][]) {
-        out[probe][cohort] = summarizeWindow(cohort as CohortName, list, start, end, opts) as WindowSignals;
+      for (const [cohort, series] of Object.entries(store) as [CohortKey, CohortSeries][]) {
+        const w = series.summarize(cohort, start, end, opts);
+        if (w) out[probe][cohort] = w;
       }
     }
     return out;

@@ -4,7 +4,7 @@ import { formatField, round, signalField } from '../analysis/fields.js';
 import { createSequentialErrorTest, createSequentialLatencyTest } from '../analysis/stats/index.js';
 import type { HdrLatencyHistogram } from '../signals/histogram.js';
 import { summarizeWindow } from '../signals/window.js';
-import type { CohortInterval, CohortName, WindowSignals } from '../signals/types.js';
+import type { CohortName, WindowSignals } from '../signals/types.js';
 import type { RunContext } from './context.js';
 import type { Evidence, PhaseRecord } from './journal.js';
 import type { SignalHub } from './measure.js';
@@ -31,6 +31,7 @@ interface Sequential {
 export class StopConditions {
   private readonly streaks = new Map<string, number>();
   private readonly sequential = new Map<string, Sequential>();
+  private readonly slow = new Map<string, { next: number; count: number }>();
 
   constructor(
     private readonly ctx: RunContext,
@@ -77,11 +78,25 @@ export class StopConditions {
     return undefined;
   }
 
+  /** The last `ticks` intervals of the during phase, or all of it. */
   private window(probe: string, cohort: CohortName | 'all', ticks?: number): WindowSignals | undefined {
-    const list = (this.hub.intervals('during', probe)[cohort] ?? []) as CohortInterval[];
-    const slice = ticks ? list.slice(-ticks) : list;
-    if (slice.length === 0) return undefined;
+    const series = this.hub.series('during', probe, cohort);
+    if (!series || series.count === 0) return undefined;
+    if (!ticks) return series.summarize(cohort, 0, 0, {});
+    const slice = series.recent(ticks);
     return summarizeWindow(cohort as CohortName, slice, slice[0]!.start, slice[slice.length - 1]!.end);
+  }
+
+  /** Requests slower than `threshold` (ms) in a cohort over the during phase so far, counted as intervals arrive. */
+  private slowCount(probe: string, cohort: CohortName, threshold: number): number {
+    const key = `${probe}/${cohort}`;
+    const tally = this.slow.get(key) ?? { next: 0, count: 0 };
+    for (const { index, interval } of this.hub.series('during', probe, cohort)?.since(tally.next) ?? []) {
+      tally.count += (interval.latencyOk as HdrLatencyHistogram).countAbove(threshold) + interval.latencyFailed.count;
+      tally.next = index + 1;
+    }
+    this.slow.set(key, tally);
+    return tally.count;
   }
 
   private streak(key: string, holds: boolean): number {
@@ -93,7 +108,7 @@ export class StopConditions {
   private evaluate(a: AbortSpec): Evidence | undefined {
     const base = { check: a.text, kind: `stop:${a.kind}`, phase: 'during' as const, probe: a.probe };
     if (a.kind === 'guard') {
-      const cohort = a.cohort ?? (this.hub.intervals('during', a.probe).canary?.length ? 'canary' : 'all');
+      const cohort = a.cohort ?? (this.hub.series('during', a.probe, 'canary')?.count ? 'canary' : 'all');
       const w = this.window(a.probe, cohort, GUARD_WINDOW_TICKS);
       const v = signalField(w, a.field);
       if (!w || v === undefined) return undefined;
@@ -132,7 +147,7 @@ export class StopConditions {
     else {
       threshold = this.slowThreshold(a.probe);
       if (threshold === undefined) return undefined;
-      counts = { canary: slowCount(this.hub, a.probe, 'canary', threshold), control: slowCount(this.hub, a.probe, 'control', threshold) };
+      counts = { canary: this.slowCount(a.probe, 'canary', threshold), control: this.slowCount(a.probe, 'control', threshold) };
     }
     const r = test.update({ ...counts, canaryTraffic: c.traffic.count, controlTraffic: k.traffic.count });
     return {
@@ -144,13 +159,4 @@ export class StopConditions {
       reason: `likelihood ratio ${round(r.statistic)} vs threshold ${round(r.threshold)} (1/alpha, alpha ${a.alpha})`,
     };
   }
-}
-
-/** Requests slower than `threshold` (ms) in a cohort over the during phase so far. */
-function slowCount(hub: SignalHub, probe: string, cohort: CohortName, threshold: number): number {
-  let n = 0;
-  for (const i of (hub.intervals('during', probe)[cohort] ?? []) as CohortInterval[]) {
-    n += (i.latencyOk as HdrLatencyHistogram).countAbove(threshold) + i.latencyFailed.count;
-  }
-  return n;
 }

@@ -1,9 +1,12 @@
 import * as hdr from 'hdr-histogram-js';
 import type { LatencyHistogram, LatencySummary } from './types.js';
 
-// Values are recorded in microseconds (1 µs .. 1 hour, 3 significant digits) and reported in ms.
+// Values are recorded in microseconds (1 µs .. 5 minutes, 3 significant digits) and reported in ms.
+// 32-bit counts in a plain typed array: merging, percentiles and encoding are 10-20x faster than the
+// packed layout, which matters because the engine merges and reads histograms on every tick.
 const LOWEST_US = 1;
-const HIGHEST_US = 3_600_000_000;
+const HIGHEST_US = 300_000_000;
+const BUCKETS = 32;
 
 type Hdr = ReturnType<typeof hdr.build>;
 
@@ -18,7 +21,7 @@ export class HdrLatencyHistogram implements LatencyHistogram {
         lowestDiscernibleValue: LOWEST_US,
         highestTrackableValue: HIGHEST_US,
         numberOfSignificantValueDigits: 3,
-        bitBucketSize: 'packed',
+        bitBucketSize: BUCKETS,
         autoResize: true,
         useWebAssembly: false,
       });
@@ -99,7 +102,7 @@ export class HdrLatencyHistogram implements LatencyHistogram {
   }
 
   static decode(text: string): HdrLatencyHistogram {
-    const decoded = hdr.decodeFromCompressedBase64(text, 'packed', false);
+    const decoded = hdr.decodeFromCompressedBase64(text, BUCKETS, false);
     const out = new HdrLatencyHistogram();
     out.hdr.add(decoded);
     decoded.destroy();

@@ -79,7 +79,8 @@ export function mergeHistograms(histograms: readonly LatencyHistogram[]): HdrLat
   return out;
 }
 
-function pointOf(i: CohortInterval): IntervalPoint {
+/** The point an interval contributes to a window (its p50/p99 for the rank tests). */
+export function pointOf(i: CohortInterval): IntervalPoint {
   const point: IntervalPoint = {
     at: i.end,
     requests: i.requests,
