@@ -1,28 +1,15 @@
 import { strict as assert } from 'node:assert';
-import type { ProxyServer } from '../../src/proxy/index.js';
-import { addToxic, createProxy, startTestServer } from './helpers/fixture.js';
-import { connectTo, randomPayload, readAll, sha256, startEchoServer, startSendServer, writeAllAndEnd, type TestServer } from './helpers/net.js';
+import { addToxic, createProxy, useEchoProxy } from './helpers/fixture.js';
+import { connectTo, randomPayload, readAll, sha256, startSendServer, writeAllAndEnd } from './helpers/net.js';
 
 const SIZE = 4 * 1024 * 1024;
 
 // The promise: every byte given to the proxy arrives, once, in order, unless a toxic's behaviour drops it.
 describe('data integrity through the TCP proxy', function () {
   this.timeout(30_000);
-  let server: ProxyServer;
-  let echo: TestServer;
-  let port: number;
+  const fx = useEchoProxy();
   const payload = randomPayload(SIZE);
   const digest = sha256(payload);
-
-  beforeEach(async () => {
-    echo = await startEchoServer();
-    server = await startTestServer();
-    port = await createProxy(server, 'echo', echo.address);
-  });
-  afterEach(async () => {
-    await server.close();
-    await echo.close();
-  });
 
   const cases: [string, Record<string, unknown>[]][] = [
     ['no toxic', []],
@@ -49,9 +36,9 @@ describe('data integrity through the TCP proxy', function () {
   for (const [label, toxics] of cases) {
     it(`keeps ${SIZE / 1024 / 1024} MB intact both ways: ${label}`, async () => {
       for (const stream of ['upstream', 'downstream']) {
-        for (const t of toxics) await addToxic(server, 'echo', { ...t, ...(t.name ? { name: `${t.name}_${stream}` } : {}), stream });
+        for (const t of toxics) await addToxic(fx.server, 'echo', { ...t, ...(t.name ? { name: `${t.name}_${stream}` } : {}), stream });
       }
-      const s = await connectTo(port);
+      const s = await connectTo(fx.port);
       const reply = readAll(s, 25_000);
       await writeAllAndEnd(s, payload);
       const got = await reply;
@@ -64,10 +51,10 @@ describe('data integrity through the TCP proxy', function () {
     const down = randomPayload(SIZE);
     const received: Buffer[][] = [];
     const send = await startSendServer(down, received);
-    const p = await createProxy(server, 'send', send.address);
+    const p = await createProxy(fx.server, 'send', send.address);
     for (const stream of ['upstream', 'downstream']) {
-      await addToxic(server, 'send', { name: `l_${stream}`, type: 'latency', stream, attributes: { latency: 5, jitter: 5 } });
-      await addToxic(server, 'send', { name: `s_${stream}`, type: 'slicer', stream, attributes: { average_size: 3000, size_variation: 1000 } });
+      await addToxic(fx.server, 'send', { name: `l_${stream}`, type: 'latency', stream, attributes: { latency: 5, jitter: 5 } });
+      await addToxic(fx.server, 'send', { name: `s_${stream}`, type: 'slicer', stream, attributes: { average_size: 3000, size_variation: 1000 } });
     }
     const s = await connectTo(p);
     const reply = readAll(s, 25_000);

@@ -1,57 +1,44 @@
 import { strict as assert } from 'node:assert';
 import { performance } from 'node:perf_hooks';
-import type { ProxyServer } from '../../src/proxy/index.js';
-import { addToxic, createProxy, removeToxic, startTestServer, updateToxic } from './helpers/fixture.js';
-import { connectTo, randomPayload, readAll, readBytes, roundTrip, sha256, startEchoServer, startSendServer, type TestServer } from './helpers/net.js';
+import { addToxic, createProxy, removeToxic, updateToxic, useEchoProxy } from './helpers/fixture.js';
+import { connectTo, randomPayload, readAll, readBytes, roundTrip, sha256, startSendServer } from './helpers/net.js';
 
 // Toxics added, changed and removed while a connection is open act on it, and never lose or reorder data.
 describe('changing toxics on open connections', function () {
   this.timeout(30_000);
-  let server: ProxyServer;
-  let echo: TestServer;
-  let port: number;
-
-  beforeEach(async () => {
-    echo = await startEchoServer();
-    server = await startTestServer();
-    port = await createProxy(server, 'echo', echo.address);
-  });
-  afterEach(async () => {
-    await server.close();
-    await echo.close();
-  });
+  const fx = useEchoProxy();
 
   it('applies a toxic added after the connection opened, and stops when it is removed', async () => {
-    const s = await connectTo(port);
+    const s = await connectTo(fx.port);
     assert.ok((await roundTrip(s, 'before')).ms < 150);
-    await addToxic(server, 'echo', { type: 'latency', attributes: { latency: 200 } });
+    await addToxic(fx.server, 'echo', { type: 'latency', attributes: { latency: 200 } });
     assert.ok((await roundTrip(s, 'during')).ms >= 195);
-    await removeToxic(server, 'echo', 'latency_downstream');
+    await removeToxic(fx.server, 'echo', 'latency_downstream');
     assert.ok((await roundTrip(s, 'after')).ms < 150);
     s.destroy();
   });
 
   it('delivers data a removed toxic held at once, instead of dropping it', async () => {
-    await addToxic(server, 'echo', { type: 'latency', attributes: { latency: 3000 } });
-    const s = await connectTo(port);
+    await addToxic(fx.server, 'echo', { type: 'latency', attributes: { latency: 3000 } });
+    const s = await connectTo(fx.port);
     const start = performance.now();
     const reply = readBytes(s, 5);
     s.write('hello');
     await new Promise((r) => setTimeout(r, 150));
-    await removeToxic(server, 'echo', 'latency_downstream');
+    await removeToxic(fx.server, 'echo', 'latency_downstream');
     assert.equal((await reply).toString(), 'hello');
     assert.ok(performance.now() - start < 1500);
     s.destroy();
   });
 
   it('re-times held data when the latency changes (counted from its arrival)', async () => {
-    await addToxic(server, 'echo', { type: 'latency', attributes: { latency: 3000 } });
-    const s = await connectTo(port);
+    await addToxic(fx.server, 'echo', { type: 'latency', attributes: { latency: 3000 } });
+    const s = await connectTo(fx.port);
     const start = performance.now();
     const reply = readBytes(s, 4);
     s.write('ping');
     await new Promise((r) => setTimeout(r, 100));
-    await updateToxic(server, 'echo', 'latency_downstream', { attributes: { latency: 400 } });
+    await updateToxic(fx.server, 'echo', 'latency_downstream', { attributes: { latency: 400 } });
     await reply;
     const ms = performance.now() - start;
     assert.ok(ms >= 390 && ms < 1500, `arrived after ${ms} ms`);
@@ -61,24 +48,24 @@ describe('changing toxics on open connections', function () {
   it('keeps limit_data\'s count across an attribute change', async () => {
     const payload = randomPayload(3000);
     const send = await startSendServer(Buffer.alloc(0));
-    const p = await createProxy(server, 'up', send.address);
-    await addToxic(server, 'up', { type: 'limit_data', stream: 'upstream', attributes: { bytes: 2000 } });
+    const p = await createProxy(fx.server, 'up', send.address);
+    await addToxic(fx.server, 'up', { type: 'limit_data', stream: 'upstream', attributes: { bytes: 2000 } });
     const s = await connectTo(p);
     const ended = readAll(s);
     s.write(payload.subarray(0, 1500));
     await new Promise((r) => setTimeout(r, 100));
-    await updateToxic(server, 'up', 'limit_data_upstream', { attributes: { bytes: 2500 } });
+    await updateToxic(fx.server, 'up', 'limit_data_upstream', { attributes: { bytes: 2500 } });
     s.write(payload.subarray(1500));
     await ended;
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(server.proxy('up')!.stats.bytes.upstream.sent, 2500);
+    assert.equal(fx.server.proxy('up')!.stats.bytes.upstream.sent, 2500);
     await send.close();
   });
 
   it('loses and reorders nothing while toxics come and go under a steady stream', async () => {
     const chunk = 16 * 1024;
     const payload = randomPayload(chunk * 300);
-    const s = await connectTo(port);
+    const s = await connectTo(fx.port);
     const reply = readAll(s, 25_000);
     const sending = (async () => {
       for (let off = 0; off < payload.length; off += chunk) {
@@ -88,18 +75,18 @@ describe('changing toxics on open connections', function () {
       s.end();
     })();
     const steps: [number, () => Promise<unknown>][] = [
-      [50, () => addToxic(server, 'echo', { name: 'lat', type: 'latency', stream: 'upstream', attributes: { latency: 40, jitter: 30 } })],
-      [50, () => addToxic(server, 'echo', { name: 'cut', type: 'slicer', attributes: { average_size: 700, size_variation: 300, delay: 20 } })],
-      [80, () => updateToxic(server, 'echo', 'lat', { attributes: { latency: 5, jitter: 5 } })],
-      [50, () => addToxic(server, 'echo', { name: 'bw', type: 'bandwidth', attributes: { rate: 20_000 } })],
-      [50, () => addToxic(server, 'echo', { name: 'lat2', type: 'latency', attributes: { latency: 100 } })],
-      [80, () => updateToxic(server, 'echo', 'cut', { attributes: { average_size: 100, size_variation: 50 } })],
-      [50, () => removeToxic(server, 'echo', 'lat')],
-      [50, () => updateToxic(server, 'echo', 'bw', { toxicity: 0 })],
-      [50, () => removeToxic(server, 'echo', 'lat2')],
-      [50, () => addToxic(server, 'echo', { name: 'close', type: 'slow_close', attributes: { delay: 30 } })],
-      [50, () => removeToxic(server, 'echo', 'bw')],
-      [50, () => removeToxic(server, 'echo', 'cut')],
+      [50, () => addToxic(fx.server, 'echo', { name: 'lat', type: 'latency', stream: 'upstream', attributes: { latency: 40, jitter: 30 } })],
+      [50, () => addToxic(fx.server, 'echo', { name: 'cut', type: 'slicer', attributes: { average_size: 700, size_variation: 300, delay: 20 } })],
+      [80, () => updateToxic(fx.server, 'echo', 'lat', { attributes: { latency: 5, jitter: 5 } })],
+      [50, () => addToxic(fx.server, 'echo', { name: 'bw', type: 'bandwidth', attributes: { rate: 20_000 } })],
+      [50, () => addToxic(fx.server, 'echo', { name: 'lat2', type: 'latency', attributes: { latency: 100 } })],
+      [80, () => updateToxic(fx.server, 'echo', 'cut', { attributes: { average_size: 100, size_variation: 50 } })],
+      [50, () => removeToxic(fx.server, 'echo', 'lat')],
+      [50, () => updateToxic(fx.server, 'echo', 'bw', { toxicity: 0 })],
+      [50, () => removeToxic(fx.server, 'echo', 'lat2')],
+      [50, () => addToxic(fx.server, 'echo', { name: 'close', type: 'slow_close', attributes: { delay: 30 } })],
+      [50, () => removeToxic(fx.server, 'echo', 'bw')],
+      [50, () => removeToxic(fx.server, 'echo', 'cut')],
     ];
     for (const [wait, step] of steps) {
       await new Promise((r) => setTimeout(r, wait));

@@ -1,29 +1,16 @@
 import { strict as assert } from 'node:assert';
 import { performance } from 'node:perf_hooks';
-import type { ProxyServer } from '../../src/proxy/index.js';
-import { addToxic, createProxy, removeToxic, startTestServer } from './helpers/fixture.js';
-import { closed, connectTo, randomPayload, readAll, startEchoServer, startSendServer, waitFor, type TestServer } from './helpers/net.js';
+import { addToxic, createProxy, removeToxic, useEchoProxy } from './helpers/fixture.js';
+import { closed, connectTo, randomPayload, readAll, startSendServer, waitFor } from './helpers/net.js';
 
 // Toxics that stop data or end connections: timeout, reset_peer, limit_data.
 describe('TCP toxics that stop data or close connections', () => {
-  let server: ProxyServer;
-  let echo: TestServer;
-  let port: number;
-
-  beforeEach(async () => {
-    echo = await startEchoServer();
-    server = await startTestServer();
-    port = await createProxy(server, 'echo', echo.address);
-  });
-  afterEach(async () => {
-    await server.close();
-    await echo.close();
-  });
+  const fx = useEchoProxy();
 
   describe('timeout', () => {
     it('stops all data and closes the connection after timeout ms', async () => {
-      await addToxic(server, 'echo', { type: 'timeout', attributes: { timeout: 300 } });
-      const s = await connectTo(port);
+      await addToxic(fx.server, 'echo', { type: 'timeout', attributes: { timeout: 300 } });
+      const s = await connectTo(fx.port);
       const start = performance.now();
       const reply = readAll(s);
       s.write('anyone there?');
@@ -34,21 +21,21 @@ describe('TCP toxics that stop data or close connections', () => {
     });
 
     it('with 0 holds the connection open, and removing the toxic closes it', async () => {
-      await addToxic(server, 'echo', { type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
-      const s = await connectTo(port);
+      await addToxic(fx.server, 'echo', { type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
+      const s = await connectTo(fx.port);
       const reply = readAll(s);
       s.write('held');
       await new Promise((r) => setTimeout(r, 400));
       assert.equal(s.destroyed, false, 'still open after 400 ms');
-      assert.equal(echo.sockets.length, 1);
-      await removeToxic(server, 'echo', 'timeout_upstream');
+      assert.equal(fx.echo.sockets.length, 1);
+      await removeToxic(fx.server, 'echo', 'timeout_upstream');
       const got = await reply;
       assert.equal(got.length, 0, 'the held data was never delivered');
     });
 
     it('applies back-pressure: a sender into a held connection stalls instead of filling memory', async () => {
-      await addToxic(server, 'echo', { type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
-      const s = await connectTo(port);
+      await addToxic(fx.server, 'echo', { type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
+      const s = await connectTo(fx.port);
       const chunk = randomPayload(64 * 1024);
       let accepted = 0;
       let stalled = false;
@@ -67,8 +54,8 @@ describe('TCP toxics that stop data or close connections', () => {
 
   describe('reset_peer', () => {
     it('resets the client connection (ECONNRESET) when data arrives', async () => {
-      await addToxic(server, 'echo', { type: 'reset_peer', attributes: { timeout: 0 } });
-      const s = await connectTo(port);
+      await addToxic(fx.server, 'echo', { type: 'reset_peer', attributes: { timeout: 0 } });
+      const s = await connectTo(fx.port);
       const done = closed(s);
       s.write('hello');
       const err = await done;
@@ -76,8 +63,8 @@ describe('TCP toxics that stop data or close connections', () => {
     });
 
     it('waits timeout ms before the reset, and resets the upstream too', async () => {
-      await addToxic(server, 'echo', { type: 'reset_peer', stream: 'upstream', attributes: { timeout: 300 } });
-      const s = await connectTo(port);
+      await addToxic(fx.server, 'echo', { type: 'reset_peer', stream: 'upstream', attributes: { timeout: 300 } });
+      const s = await connectTo(fx.port);
       const done = closed(s);
       const start = performance.now();
       s.write('hello');
@@ -85,7 +72,7 @@ describe('TCP toxics that stop data or close connections', () => {
       const ms = performance.now() - start;
       assert.equal(err?.code, 'ECONNRESET');
       assert.ok(ms >= 290 && ms < 2500, `reset after ${ms} ms`);
-      const upstream = echo.sockets[0]!;
+      const upstream = fx.echo.sockets[0]!;
       await waitFor(() => upstream.destroyed, 3000, 'the upstream socket to close');
     });
   });
@@ -94,8 +81,8 @@ describe('TCP toxics that stop data or close connections', () => {
     it('lets exactly `bytes` bytes through downstream, then closes', async () => {
       const payload = randomPayload(10_000);
       const send = await startSendServer(payload);
-      const p = await createProxy(server, 'send', send.address);
-      await addToxic(server, 'send', { type: 'limit_data', attributes: { bytes: 1000 } });
+      const p = await createProxy(fx.server, 'send', send.address);
+      await addToxic(fx.server, 'send', { type: 'limit_data', attributes: { bytes: 1000 } });
       const s = await connectTo(p);
       const got = await readAll(s);
       assert.ok(got.equals(payload.subarray(0, 1000)), `received ${got.length} bytes`);
@@ -105,14 +92,14 @@ describe('TCP toxics that stop data or close connections', () => {
     it('limits the upstream direction', async () => {
       const received: Buffer[][] = [];
       const send = await startSendServer(Buffer.alloc(0), received);
-      const p = await createProxy(server, 'send', send.address);
-      await addToxic(server, 'send', { type: 'limit_data', stream: 'upstream', attributes: { bytes: 1500 } });
+      const p = await createProxy(fx.server, 'send', send.address);
+      await addToxic(fx.server, 'send', { type: 'limit_data', stream: 'upstream', attributes: { bytes: 1500 } });
       const s = await connectTo(p);
       const payload = randomPayload(5000);
       const ended = readAll(s);
       s.write(payload);
       await ended;
-      await waitFor(() => server.proxy('send')!.activeConnections === 0, 3000, 'the proxy to close the connection');
+      await waitFor(() => fx.server.proxy('send')!.activeConnections === 0, 3000, 'the proxy to close the connection');
       await waitFor(() => Buffer.concat(received[0] ?? []).length >= 1500, 3000, 'the upstream to receive the allowed bytes');
       await new Promise((r) => setTimeout(r, 100));
       assert.ok(Buffer.concat(received[0]!).equals(payload.subarray(0, 1500)));

@@ -1,30 +1,17 @@
 import { strict as assert } from 'node:assert';
 import { performance } from 'node:perf_hooks';
-import type { ProxyServer } from '../../src/proxy/index.js';
 import { sliceOffsets } from '../../src/proxy/index.js';
-import { addToxic, createProxy, startTestServer } from './helpers/fixture.js';
-import { connectTo, randomPayload, readAll, roundTrip, startEchoServer, startSendServer, type TestServer } from './helpers/net.js';
+import { addToxic, createProxy, useEchoProxy } from './helpers/fixture.js';
+import { connectTo, randomPayload, readAll, roundTrip, startSendServer } from './helpers/net.js';
 
 // Toxics that shape timing, on real sockets; the tolerances are wide on purpose (bench/ measures accuracy).
 describe('TCP toxics that shape timing', () => {
-  let server: ProxyServer;
-  let echo: TestServer;
-  let port: number;
-
-  beforeEach(async () => {
-    echo = await startEchoServer();
-    server = await startTestServer();
-    port = await createProxy(server, 'echo', echo.address);
-  });
-  afterEach(async () => {
-    await server.close();
-    await echo.close();
-  });
+  const fx = useEchoProxy();
 
   describe('latency', () => {
     it('delays the downstream by latency', async () => {
-      await addToxic(server, 'echo', { type: 'latency', attributes: { latency: 200 } });
-      const s = await connectTo(port);
+      await addToxic(fx.server, 'echo', { type: 'latency', attributes: { latency: 200 } });
+      const s = await connectTo(fx.port);
       const { ms, reply } = await roundTrip(s, 'hello');
       assert.equal(reply.toString(), 'hello');
       assert.ok(ms >= 195 && ms < 1200, `round trip ${ms} ms`);
@@ -32,17 +19,17 @@ describe('TCP toxics that shape timing', () => {
     });
 
     it('delays the upstream too, and both add up', async () => {
-      await addToxic(server, 'echo', { type: 'latency', stream: 'upstream', attributes: { latency: 150 } });
-      await addToxic(server, 'echo', { type: 'latency', stream: 'downstream', attributes: { latency: 150 } });
-      const s = await connectTo(port);
+      await addToxic(fx.server, 'echo', { type: 'latency', stream: 'upstream', attributes: { latency: 150 } });
+      await addToxic(fx.server, 'echo', { type: 'latency', stream: 'downstream', attributes: { latency: 150 } });
+      const s = await connectTo(fx.port);
       const { ms } = await roundTrip(s, 'x');
       assert.ok(ms >= 295 && ms < 1500, `round trip ${ms} ms`);
       s.destroy();
     });
 
     it('keeps each delay within latency ± jitter', async () => {
-      await addToxic(server, 'echo', { type: 'latency', attributes: { latency: 100, jitter: 50 } });
-      const s = await connectTo(port);
+      await addToxic(fx.server, 'echo', { type: 'latency', attributes: { latency: 100, jitter: 50 } });
+      const s = await connectTo(fx.port);
       for (let i = 0; i < 5; i++) {
         const { ms } = await roundTrip(s, `m${i}`);
         assert.ok(ms >= 48 && ms < 1000, `round trip ${ms} ms`);
@@ -51,8 +38,8 @@ describe('TCP toxics that shape timing', () => {
     });
 
     it('does not accumulate over back-to-back messages (delay counts from arrival)', async () => {
-      await addToxic(server, 'echo', { type: 'latency', attributes: { latency: 200 } });
-      const s = await connectTo(port);
+      await addToxic(fx.server, 'echo', { type: 'latency', attributes: { latency: 200 } });
+      const s = await connectTo(fx.port);
       const start = performance.now();
       const all = new Promise<number>((resolve) => {
         let got = 0;
@@ -75,8 +62,8 @@ describe('TCP toxics that shape timing', () => {
     it('limits the rate to rate KB/s', async () => {
       const payload = randomPayload(60_000);
       const send = await startSendServer(payload);
-      const p = await createProxy(server, 'send', send.address);
-      await addToxic(server, 'send', { type: 'bandwidth', attributes: { rate: 100 } });
+      const p = await createProxy(fx.server, 'send', send.address);
+      await addToxic(fx.server, 'send', { type: 'bandwidth', attributes: { rate: 100 } });
       const s = await connectTo(p);
       const start = performance.now();
       const got = await readAll(s);
@@ -89,8 +76,8 @@ describe('TCP toxics that shape timing', () => {
     it('passes at full speed with rate 0', async () => {
       const payload = randomPayload(2_000_000);
       const send = await startSendServer(payload);
-      const p = await createProxy(server, 'send', send.address);
-      await addToxic(server, 'send', { type: 'bandwidth', attributes: { rate: 0 } });
+      const p = await createProxy(fx.server, 'send', send.address);
+      await addToxic(fx.server, 'send', { type: 'bandwidth', attributes: { rate: 0 } });
       const s = await connectTo(p);
       const start = performance.now();
       assert.equal((await readAll(s)).length, payload.length);
@@ -103,8 +90,8 @@ describe('TCP toxics that shape timing', () => {
     it('cuts data into small pieces, delay µs apart, without changing it', async () => {
       const payload = randomPayload(20_000);
       const send = await startSendServer(payload);
-      const p = await createProxy(server, 'send', send.address);
-      await addToxic(server, 'send', { type: 'slicer', attributes: { average_size: 200, size_variation: 50, delay: 2000 } });
+      const p = await createProxy(fx.server, 'send', send.address);
+      await addToxic(fx.server, 'send', { type: 'slicer', attributes: { average_size: 200, size_variation: 50, delay: 2000 } });
       const s = await connectTo(p);
       let reads = 0;
       s.on('data', () => reads++);
@@ -138,8 +125,8 @@ describe('TCP toxics that shape timing', () => {
   describe('slow_close', () => {
     it('holds the FIN back for delay ms while data passes at once', async () => {
       const send = await startSendServer(Buffer.from('bye'));
-      const p = await createProxy(server, 'send', send.address);
-      await addToxic(server, 'send', { type: 'slow_close', attributes: { delay: 400 } });
+      const p = await createProxy(fx.server, 'send', send.address);
+      await addToxic(fx.server, 'send', { type: 'slow_close', attributes: { delay: 400 } });
       const s = await connectTo(p);
       let dataAt = 0;
       s.on('data', () => (dataAt = performance.now()));
@@ -155,21 +142,21 @@ describe('TCP toxics that shape timing', () => {
 
   describe('toxicity', () => {
     it('rolls per connection: 0 spares every connection, 1 hits every one', async () => {
-      await addToxic(server, 'echo', { type: 'latency', toxicity: 0, attributes: { latency: 400 } });
-      const spared = await connectTo(port);
+      await addToxic(fx.server, 'echo', { type: 'latency', toxicity: 0, attributes: { latency: 400 } });
+      const spared = await connectTo(fx.port);
       assert.ok((await roundTrip(spared, 'a')).ms < 350);
       spared.destroy();
-      await addToxic(server, 'echo', { name: 'always', type: 'latency', toxicity: 1, attributes: { latency: 200 } });
-      const hit = await connectTo(port);
+      await addToxic(fx.server, 'echo', { name: 'always', type: 'latency', toxicity: 1, attributes: { latency: 200 } });
+      const hit = await connectTo(fx.port);
       assert.ok((await roundTrip(hit, 'b')).ms >= 195);
       hit.destroy();
     });
 
     it('with 0.5 hits some connections and spares others', async () => {
-      await addToxic(server, 'echo', { type: 'latency', toxicity: 0.5, attributes: { latency: 150 } });
+      await addToxic(fx.server, 'echo', { type: 'latency', toxicity: 0.5, attributes: { latency: 150 } });
       const times = await Promise.all(
         Array.from({ length: 24 }, async () => {
-          const s = await connectTo(port);
+          const s = await connectTo(fx.port);
           const { ms } = await roundTrip(s, 'q');
           s.destroy();
           return ms;

@@ -1,4 +1,5 @@
 import { silentLogger } from '../../../src/log.js';
+import { startEchoServer, type TestServer } from './net.js';
 import { startProxyServer, type ProxyServer } from '../../../src/proxy/index.js';
 
 export function startTestServer(): Promise<ProxyServer> {
@@ -52,4 +53,22 @@ export async function updateToxic(server: ProxyServer, proxy: string, name: stri
 export async function removeToxic(server: ProxyServer, proxy: string, name: string): Promise<void> {
   const r = await api(server, 'DELETE', `/proxies/${proxy}/toxics/${name}`);
   if (r.status !== 204) throw new Error(`remove toxic failed: ${r.status} ${r.text}`);
+}
+
+/**
+ * The setup most TCP toxic tests share: an echo server, a proxy server, and a proxy named `echo` in
+ * front of the echo server, fresh for each test. The fields are filled in before each test.
+ */
+export function useEchoProxy(): { server: ProxyServer; echo: TestServer; port: number } {
+  const fx = {} as { server: ProxyServer; echo: TestServer; port: number };
+  beforeEach(async () => {
+    fx.echo = await startEchoServer();
+    fx.server = await startTestServer();
+    fx.port = await createProxy(fx.server, 'echo', fx.echo.address);
+  });
+  afterEach(async () => {
+    await fx.server.close();
+    await fx.echo.close();
+  });
+  return fx;
 }
