@@ -2,6 +2,14 @@ import type { Logger } from 'pino';
 import type { IssueSink } from '../experiment/issues.js';
 import type { FaultType, JsonObject, Target } from '../faults/types.js';
 import type { ProbeType } from '../probes/types.js';
+import type { CohortSpec, Experiment, FaultSpec, ProbeSpec } from '../experiment/model.js';
+
+/** What a driver's validation-time cross-check sees of the rest of the experiment. */
+export interface ReconcileInput {
+  cohort: CohortSpec;
+  faults: FaultSpec[];
+  probes: ProbeSpec[];
+}
 
 /** Selects targets of one driver: the experiment's `cohort.targets.selector`. */
 export interface TargetSelector {
@@ -46,4 +54,16 @@ export interface Driver<Config extends JsonObject = JsonObject, Conn = unknown> 
   parseSelector?(raw: Record<string, unknown>, issues: IssueSink): void;
   /** Lists candidate targets matching a selector (target cohorts). Drivers without targets omit it. */
   listTargets?(conn: Conn, selector: TargetSelector, ctx: DriverCallContext): Promise<Target[]>;
+  /**
+   * Optional, at validation: checks the driver's settings against the rest of the experiment (its
+   * cohorts, faults and probes) and returns them completed (for example proxies put in cohort mode
+   * by `cohort.traffic`). Contradictions go to `issues` (paths relative to `target.<driver>`).
+   */
+  reconcile?(config: Config, experiment: ReconcileInput, issues: IssueSink): Config;
+  /**
+   * Optional, at plan time with a live connection: checks what the experiment assumes of the system
+   * (a running proxy's cohort settings, that named objects exist) and throws FIREBREAK_E_PLAN when it
+   * does not hold. Returns lines for the plan (what will be hurt, and how).
+   */
+  checkPlan?(conn: Conn, config: Config, experiment: Experiment, ctx: DriverCallContext): Promise<string[]>;
 }

@@ -13,6 +13,11 @@ export interface TickCohort {
   errorRate: number;
   latency: LatencySummary;
   saturation?: number;
+  /** Requests in flight at the collection (gauge), and those in flight longer than the probe's timeout. */
+  outstanding?: number;
+  overdue?: number;
+  /** Sends the load generator could not make in the tick. */
+  dropped?: number;
 }
 
 /** Typed lifecycle events: the journal, terminal progress and reports are listeners. */
@@ -31,7 +36,7 @@ export interface RunEventMap {
   'run-ended': { status: Status; exitCode: number; journal: Journal };
 }
 
-export type Phase = 'plan' | PhaseName | 'inject' | 'revert' | 'verdict';
+export type Phase = 'plan' | 'warmup' | PhaseName | 'inject' | 'revert' | 'verdict';
 
 export class RunEvents extends EventEmitter {
   emitEvent<K extends keyof RunEventMap>(name: K, payload: RunEventMap[K]): void {

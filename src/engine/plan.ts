@@ -90,7 +90,20 @@ export async function resolvePlan(ctx: RunContext): Promise<PlanSummary> {
     });
   });
   refuseOverlaps(ctx.instances);
-  return summarizePlan(ctx);
+  const notes = await checkDriverPlans(ctx);
+  return { ...summarizePlan(ctx), ...(notes.length ? { notes } : {}) };
+}
+
+/** Each driver checks what the experiment assumes of the live system (see Driver.checkPlan). */
+async function checkDriverPlans(ctx: RunContext): Promise<string[]> {
+  const notes: string[] = [];
+  for (const [name, h] of ctx.drivers) {
+    if (!h.driver.checkPlan) continue;
+    const timeoutMs = ctx.experiment.phases.callTimeout;
+    const lines = await withTimeout(`checking the plan with ${name}`, timeoutMs, (signal) => h.driver.checkPlan!(h.connection, h.config, ctx.experiment, { signal, logger: ctx.logger, timeoutMs }), ctx.interruption.soft.signal);
+    notes.push(...lines);
+  }
+  return notes;
 }
 
 /**

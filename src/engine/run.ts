@@ -11,9 +11,10 @@ import { RunEvents } from './events.js';
 import { JOURNAL_SCHEMA, type Evidence, type Journal, type Status } from './journal.js';
 import { Ledger, defaultLedgerPath } from './ledger.js';
 import { SignalHub } from './measure.js';
-import { afterPhase, beforePhase, duringPhase, injectPhase, recordError, revertPhase } from './phases.js';
+import { afterPhase, beforePhase, duringPhase, injectPhase, judgeDuring, recordError, revertPhase } from './phases.js';
 import { checkLedgerClean, connectDrivers, disconnectDrivers, resolvePlan } from './plan.js';
 import { decideVerdict } from './verdict.js';
+import { reachEvidence } from './reach.js';
 
 export interface RunOptions {
   registry?: Registry;
@@ -61,6 +62,7 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
     rollbacks: [],
     verdict: { status: 'failed', exitCode: EXIT.failed, reason: 'the run did not finish', evidence: [] },
     errors: [],
+    warnings: [],
   };
   let ledger: Ledger;
   try {
@@ -93,16 +95,19 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
     await hub.start(interruption.soft.signal);
     const before = await beforePhase(ctx, hub);
     evidence.push(...before.evidence);
-    notSteady = before.evidence.some((e) => e.outcome === 'fail' || e.outcome === 'error');
-    if (!notSteady && !interruption.soft.signal.aborted) {
+    notSteady = before.evidence.some((e) => e.outcome === 'fail');
+    // A steady state that could not be measured is not a steady state: nothing is injected.
+    const unmeasured = !notSteady && before.evidence.some((e) => e.outcome === 'error');
+    if (!notSteady && !unmeasured && !interruption.soft.signal.aborted) {
       let during;
       try {
         await injectPhase(ctx);
         during = await duringPhase(ctx, hub, before.record);
-        evidence.push(...during.evidence);
       } finally {
         revertFailures = await revertPhase(ctx);
+        evidence.push(...reachEvidence(ctx));
       }
+      evidence.push(...(await judgeDuring(ctx, hub, during.record, before.record)));
       if (!interruption.hard.signal.aborted) {
         const after = await afterPhase(ctx, hub, before.record);
         evidence.push(...after.evidence);

@@ -3,10 +3,12 @@ import type { TargetSelector } from '../drivers/types.js';
 import type { JsonObject } from '../faults/types.js';
 import { parseStickyKey } from '../cohort/sticky.js';
 import { parseDuration, parseFraction } from '../util/duration.js';
-import { parseAbort, parseTolerance } from '../analysis/expressions.js';
+import { parseAbort, parseTolerance, parseValue } from '../analysis/expressions.js';
 import { SIGNAL_FIELDS } from '../analysis/fields.js';
 import { CANARY_FIELDS } from '../analysis/canary.js';
 import type { IssueSink } from './issues.js';
+import type { SignalProbeType } from '../probes/types.js';
+import type { CohortName } from '../signals/types.js';
 import type { AbortSpec, CohortSpec, Experiment, FaultSpec, Phases, PhaseName, ProbeSpec, TargetCohort, ToleranceSpec, TrafficCohort } from './model.js';
 
 const TOP = ['version', 'title', 'description', 'tags', 'configuration', 'secrets', 'target', 'cohort', 'phases', 'hypothesis', 'faults', 'abort', 'rollbacks'];
@@ -44,10 +46,12 @@ export function validateExperiment(data: unknown, ctx: ValidateContext, issues: 
   const cohort = validateCohort(data.cohort, title ?? 'experiment', ctx, issues.at('cohort'));
   const phases = validatePhases(data.phases, issues.at('phases'));
   const probes = validateProbes(data.hypothesis, cohort, ctx, issues);
-  const tolerances = validateTolerances(isMap(data.hypothesis) ? data.hypothesis.tolerances : undefined, probes, issues.at('hypothesis.tolerances'));
+  const measures = cohortsMeasured(probes, cohort, ctx);
+  const tolerances = validateTolerances(isMap(data.hypothesis) ? data.hypothesis.tolerances : undefined, probes, measures, issues.at('hypothesis.tolerances'));
   const faults = validateFaults(data.faults, cohort, phases, ctx, issues.at('faults'));
-  const abort = validateAborts(data.abort, probes, cohort, issues.at('abort'));
+  const abort = validateAborts(data.abort, probes, measures, issues.at('abort'));
   const rollbacks = validateActions(data.rollbacks, ctx, issues.at('rollbacks'));
+  reconcileDrivers(target, { cohort, faults, probes }, ctx, issues);
   if (!title || issues.count > 0) return undefined;
   return {
     title,
@@ -88,6 +92,45 @@ function validateTarget(raw: unknown, ctx: ValidateContext, issues: IssueSink): 
     if (parsed) out[name] = parsed;
   }
   return out;
+}
+
+/**
+ * Each driver checks its settings against the rest of the experiment and completes them (the proxy
+ * driver puts its proxies in cohort mode from cohort.traffic). Drivers used without a `target` entry
+ * are checked with their defaults.
+ */
+function reconcileDrivers(target: Record<string, JsonObject>, experiment: { cohort: CohortSpec; faults: FaultSpec[]; probes: ProbeSpec[] }, ctx: ValidateContext, issues: IssueSink): void {
+  const used = new Set<string>([...Object.keys(target), ...experiment.faults.map((f) => f.driver), ...experiment.probes.map((p) => p.driver)]);
+  for (const name of used) {
+    const driver = ctx.registry.driver(name);
+    if (!driver?.reconcile) continue;
+    const config = target[name] ?? (driver.parseConfig(undefined, collectSilently()) as JsonObject | undefined);
+    if (!config) continue;
+    const done = driver.reconcile(config, experiment, issues);
+    if (target[name]) target[name] = done;
+  }
+}
+
+function collectSilently(): IssueSink {
+  const sink: IssueSink = { add: () => undefined, at: () => sink, count: 0 };
+  return sink;
+}
+
+/** The cohorts each signals probe measures under this experiment (probes that do not say are taken to measure all). */
+function cohortsMeasured(probes: ProbeSpec[], cohort: CohortSpec, ctx: ValidateContext): Map<string, readonly CohortName[] | undefined> {
+  const experiment = { traffic: Boolean(cohort.traffic), targets: Boolean(cohort.targets) };
+  return new Map(
+    probes.filter((p) => p.kind === 'signals').map((p) => [p.name, (ctx.registry.probe(p.type) as SignalProbeType).cohorts?.(p.attrs, experiment)]),
+  );
+}
+
+/** Why a probe cannot compare the canary with the control, if it cannot. */
+function cannotCompare(probe: ProbeSpec, measures: Map<string, readonly CohortName[] | undefined>): string | undefined {
+  const cohorts = measures.get(probe.name);
+  if (!cohorts || (cohorts.includes('canary') && cohorts.includes('control'))) return undefined;
+  const what = cohorts.length ? `only ${cohorts.join(' and ')}` : 'no cohorts';
+  const fix = probe.type === 'load' ? 'cohort.traffic (or the probe\'s own cohort), so the load generator labels canary and control requests' : probe.type === 'docker.saturation' ? 'cohort.targets, so there are canary and control containers' : 'a probe that measures both cohorts';
+  return `probe "${probe.name}" (${probe.type}) measures ${what} in this experiment, so the canary cannot be compared with the control here (expected ${fix})`;
 }
 
 function validateCohort(raw: unknown, title: string, ctx: ValidateContext, issues: IssueSink): CohortSpec {
@@ -231,6 +274,7 @@ function validateProbe(p: unknown, cohort: CohortSpec, ctx: ValidateContext, s: 
   const withCohort = probeType.type === 'load' && cohort.traffic && attrs.cohort === undefined ? { ...attrs, cohort: { ...cohort.traffic } } : attrs;
   const parsed = probeType.parse(withCohort, s);
   if (parsed === undefined) return undefined;
+  if (probeType.type === 'load' && cohort.traffic && attrs.cohort !== undefined) checkLoadCohort(parsed as { cohort?: Record<string, unknown> }, cohort.traffic, s);
   return {
     name: typeof name === 'string' ? name : typeof use === 'string' ? use : fallbackName,
     type,
@@ -243,7 +287,18 @@ function validateProbe(p: unknown, cohort: CohortSpec, ctx: ValidateContext, s: 
   };
 }
 
-function validateTolerances(raw: unknown, probes: ProbeSpec[], issues: IssueSink): ToleranceSpec[] {
+/** A load probe that writes its own cohort must label requests as cohort.traffic (and the proxies) split them. */
+function checkLoadCohort(parsed: { cohort?: Record<string, unknown> }, traffic: TrafficCohort, s: IssueSink): void {
+  const own = parsed.cohort;
+  if (!own) return;
+  const key = parseStickyKey(traffic.key);
+  if (JSON.stringify(own.key) !== JSON.stringify(key)) s.add('cohort.key', `differs from cohort.traffic.key ("${traffic.key}"): the probe would label requests by another key than the proxies split them by`);
+  for (const f of ['salt', 'canary', 'control'] as const) {
+    if (own[f] !== traffic[f]) s.add(`cohort.${f}`, `is ${JSON.stringify(own[f])} but cohort.traffic.${f} is ${JSON.stringify(traffic[f])}: the probe would call other users canary than the proxies hurt`, 'leave the probe\'s cohort out to take cohort.traffic');
+  }
+}
+
+function validateTolerances(raw: unknown, probes: ProbeSpec[], measures: Map<string, readonly CohortName[] | undefined>, issues: IssueSink): ToleranceSpec[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     issues.add('', 'must be a list');
@@ -287,6 +342,14 @@ function validateTolerances(raw: unknown, probes: ProbeSpec[], issues: IssueSink
       return;
     }
     if (probe.kind === 'signals' && !checkSignalField(spec, s)) return;
+    if (spec.kind === 'canary-vs-control') {
+      const why = cannotCompare(probe, measures);
+      if (why) return void s.add('', why);
+    }
+    if ((spec.kind === 'absolute' || spec.kind === 'relative') && spec.cohort && spec.cohort !== 'all') {
+      const cohorts = measures.get(probe.name);
+      if (cohorts && !cohorts.includes(spec.cohort)) return void s.add('', `probe "${probe.name}" does not measure a ${spec.cohort} cohort in this experiment (it measures ${cohorts.length ? cohorts.join(', ') : 'all traffic only'})`);
+    }
     out.push(spec);
   });
   return out;
@@ -306,6 +369,18 @@ function checkSignalField(spec: ToleranceSpec, s: IssueSink): boolean {
     if (spec.field.startsWith('errors') && spec.op !== '<=') {
       s.add('', 'errors are compared as "canary <= Nx control"', 'the <= operator');
       return false;
+    }
+    if (spec.allowance !== undefined) {
+      const unit = unitOf(spec.text);
+      const wanted = spec.field.startsWith('latency') ? 'ms' : spec.field.startsWith('errors') || spec.field.startsWith('saturation') ? 'ratio' : 'rate';
+      if (unit !== wanted && !(wanted === 'rate' && unit === undefined)) {
+        s.add('', `the allowance of "${spec.text}" is not in ${spec.field}'s unit`, wanted === 'ms' ? 'a duration like 150ms' : wanted === 'ratio' ? 'a percentage like 0.5%' : 'a rate like 10/s');
+        return false;
+      }
+      if (spec.field.startsWith('errors') && spec.allowance >= 1) {
+        s.add('', 'an error-rate allowance must be below 100%');
+        return false;
+      }
     }
     return true;
   }
@@ -360,7 +435,13 @@ function validateFaults(raw: unknown, cohort: CohortSpec, phases: Phases | undef
   return out;
 }
 
-function validateAborts(raw: unknown, probes: ProbeSpec[], cohort: CohortSpec, issues: IssueSink): AbortSpec[] {
+/** The unit of a rule's allowance: `... + 150ms` -> ms, `+ 0.5%` -> ratio, `+ 10/s` -> rate. */
+function unitOf(text: string): 'ms' | 'ratio' | 'rate' | undefined {
+  const m = /control\s*[+-]\s*(.+)$/.exec(text.trim());
+  return m ? parseValue(m[1]!)?.unit : undefined;
+}
+
+function validateAborts(raw: unknown, probes: ProbeSpec[], measures: Map<string, readonly CohortName[] | undefined>, issues: IssueSink): AbortSpec[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     issues.add('', 'must be a list of stop conditions');
@@ -380,8 +461,12 @@ function validateAborts(raw: unknown, probes: ProbeSpec[], cohort: CohortSpec, i
     else if (probe.kind !== 'signals') s.add('', `stop conditions watch signals probes; "${probe.name}" is a ${probe.type} probe`);
     else if (spec.kind !== 'sequential' && !(SIGNAL_FIELDS as readonly string[]).includes(spec.field)) {
       s.add('', `unknown signal field "${spec.field}"`, `one of ${SIGNAL_FIELDS.join(', ')}`);
-    } else if ((spec.kind === 'sequential' || spec.kind === 'guard-vs-control') && !cohort.traffic && !cohort.targets) {
-      s.add('', `"${spec.text}" compares the canary with the control, but the experiment defines no cohort`, 'cohort.traffic or cohort.targets');
+    } else if ((spec.kind === 'sequential' || spec.kind === 'guard-vs-control') && cannotCompare(probe, measures)) {
+      s.add('', `"${spec.text}" compares the canary with the control, and could never fire: ${cannotCompare(probe, measures)}`);
+    } else if (spec.kind === 'guard' && spec.cohort && spec.cohort !== 'all' && measures.get(probe.name) && !measures.get(probe.name)!.includes(spec.cohort)) {
+      s.add('', `"${spec.text}" watches the ${spec.cohort} cohort, which probe "${probe.name}" does not measure here: it could never fire`);
+    } else if (spec.kind === 'sequential' && spec.signal === 'errors' && probes.length && probe.type.endsWith('saturation')) {
+      s.add('', `"${spec.text}" counts errors, which a ${probe.type} probe does not measure: it could never fire`);
     } else out.push(spec);
   });
   return out;

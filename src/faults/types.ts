@@ -77,6 +77,12 @@ export interface FaultType<Attrs = unknown, State extends JsonObject = JsonObjec
    * of this (plus a margin) and the run's call timeout, so a fault's own settings are honoured.
    */
   budgetMs?(state: State): number;
+  /**
+   * Optional: how many requests of each traffic cohort have passed the point the fault acts on so far
+   * (cumulative counters, read at apply and at revert). The engine turns the difference into evidence
+   * that the fault reached the canary, and only the canary.
+   */
+  reach?(ctx: FaultContext<Conn>, state: State): Promise<Partial<Record<'canary' | 'control' | 'untouched', number>> | undefined>;
 }
 
 export function canVerify<F extends FaultType<any, any, any>>(fault: F): fault is F & Required<Pick<F, 'verify'>> {

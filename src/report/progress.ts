@@ -62,7 +62,11 @@ export function attachProgress(events: RunEvents, out: Writable & { isTTY?: bool
 
 function fmt(s: TickCohort): string {
   const sat = s.saturation !== undefined ? ` sat ${(s.saturation * 100).toFixed(0)}%` : '';
-  return `${s.rate.toFixed(0)}/s err ${(s.errorRate * 100).toFixed(1)}% p50 ${s.latency.p50.toFixed(1)}ms p99 ${s.latency.p99.toFixed(1)}ms${sat}`;
+  const latency = s.latency.count > 0 ? `p50 ${s.latency.p50.toFixed(1)}ms p99 ${s.latency.p99.toFixed(1)}ms` : 'no successful request';
+  // Requests still waiting are shown as they pile up: a stalled cohort is visible before anything completes.
+  const waiting = s.outstanding ? ` waiting ${s.outstanding}${s.overdue ? ` (${s.overdue} overdue)` : ''}` : '';
+  const dropped = s.dropped ? ` DROPPED ${s.dropped}` : '';
+  return `${s.rate.toFixed(0)}/s err ${(s.errorRate * 100).toFixed(1)}% ${latency}${sat}${waiting}${dropped}`;
 }
 
 function short(v: unknown): string {

@@ -22,7 +22,7 @@ describe('the embedded demo (npm start)', function () {
 
     const deviated = JSON.parse(readFileSync(join(tmp.dir, 'demo', 'demo-payments-errors.json'), 'utf8'));
     const failing = deviated.verdict.evidence.filter((e: { outcome: string }) => e.outcome === 'fail');
-    assert.ok(failing.some((e: { check: string; test?: string }) => e.check.startsWith('shop.errors.rate canary') && e.test === 'binomial error split'), JSON.stringify(deviated.verdict));
+    assert.ok(failing.some((e: { check: string; test?: string }) => e.check.startsWith('shop.errors.rate canary') && e.test === 'error-rate ratio (binomial split) and difference (MOVER)'), JSON.stringify(deviated.verdict));
 
     const aborted = JSON.parse(readFileSync(join(tmp.dir, 'demo', 'demo-payments-stall.json'), 'utf8'));
     const fault = aborted.faults[0];

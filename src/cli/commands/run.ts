@@ -7,6 +7,7 @@ import { expandPaths, loadExperimentFile, type Loaded } from '../../experiment/l
 import { parseVarFlags } from '../../experiment/variables.js';
 import { writeJournal, type Journal, type Status } from '../../engine/journal.js';
 import { formatSummary } from '../../report/summary.js';
+import { decidabilityWarnings } from '../../experiment/decidable.js';
 import { collect, runFromCli, worstExit } from '../shared.js';
 
 interface RunFlags {
@@ -45,6 +46,7 @@ export function runCommand(): Command {
       const statuses: Status[] = [];
       const journals: Journal[] = [];
       for (const l of loaded) {
+        for (const w of decidabilityWarnings(l.experiment!)) process.stderr.write(`firebreak: ${l.source}: warning: ${w}\n`);
         const result = await runFromCli(cmd, l.experiment!, {
           given: l.given, quiet: Boolean(flags.quiet),
           ...(flags.dryRun ? { dryRun: true } : {}),

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { formatIssue } from '../../experiment/issues.js';
+import { decidabilityWarnings } from '../../experiment/decidable.js';
 import { expandPaths, loadExperimentFile } from '../../experiment/loader.js';
 import { parseVarFlags } from '../../experiment/variables.js';
 import { EXIT } from '../../errors.js';
@@ -20,7 +21,10 @@ export function validateCommand(): Command {
         if (loaded.issues.length) {
           bad++;
           for (const i of loaded.issues) process.stdout.write(formatIssue(i) + '\n');
-        } else process.stdout.write(`${file}: ok (${loaded.experiment!.title})\n`);
+        } else {
+          process.stdout.write(`${file}: ok (${loaded.experiment!.title})\n`);
+          for (const w of decidabilityWarnings(loaded.experiment!)) process.stdout.write(`${file}: warning: ${w}\n`);
+        }
       }
       process.exitCode = bad ? EXIT.invalid : EXIT.valid;
       if (bad) process.stderr.write(`firebreak: ${bad} of ${files.length} file(s) invalid\n`);

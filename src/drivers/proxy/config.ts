@@ -10,7 +10,8 @@ export interface ProxyEntry extends JsonObject {
   /** null: a free loopback port. */
   listen: string | null;
   enabled: boolean;
-  cohort: JsonObject | null;
+  /** HTTP cohort settings; null when not written (cohort.traffic fills it); false: plain TCP, said explicitly. */
+  cohort: JsonObject | null | false;
 }
 
 /**
@@ -67,12 +68,30 @@ function parseEntry(raw: unknown, issues: IssueSink): ProxyEntry | undefined {
   address('upstream', true);
   address('listen', false);
   if (p.enabled !== undefined && typeof p.enabled !== 'boolean') issues.add('enabled', `must be true or false, got ${JSON.stringify(p.enabled)}`);
-  let cohort: JsonObject | null = null;
-  if (p.cohort !== undefined) {
-    const parsed = parseCohortSettings(p.cohort);
-    if (parsed.value) cohort = { ...parsed.value };
-    else issues.add('cohort', parsed.error ?? 'invalid cohort settings');
+  let cohort: JsonObject | null | false = null;
+  if (p.cohort === false) cohort = false;
+  else if (p.cohort !== undefined) {
+    const written = writtenCohort(p.cohort);
+    if (typeof written === 'string') issues.add('cohort', written, 'a mapping of key, canary, control, salt (or false for a plain TCP proxy)');
+    else cohort = written;
   }
   if (issues.count > before) return undefined;
   return { name: (p.name as string).trim(), upstream: p.upstream as string, listen: (p.listen as string | undefined) ?? null, enabled: (p.enabled as boolean | undefined) ?? true, cohort };
+}
+
+/**
+ * The cohort fields an entry writes, each checked and normalized (shares as fractions). A partial
+ * cohort (`cohort: {}`, or only a salt) is completed from cohort.traffic by `reconcileProxyCohorts`;
+ * fields it does not write stay absent, so a contradiction with cohort.traffic is told apart from a
+ * default. Returns an error message when a written field is wrong.
+ */
+function writtenCohort(raw: unknown): JsonObject | string {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'must be a mapping';
+  const r = raw as Record<string, unknown>;
+  // Stand-ins for what is not written, so only the written fields can be refused.
+  const parsed = parseCohortSettings({ key: 'header:x-user-id', canary: 0, salt: 'unset', ...r, ...(r.control === undefined ? { control: 0 } : {}) });
+  if (!parsed.value) return parsed.error ?? 'invalid cohort settings';
+  const out: JsonObject = { mode: 'http' };
+  for (const k of ['key', 'canary', 'control', 'salt'] as const) if (r[k] !== undefined) out[k] = parsed.value[k];
+  return out;
 }

@@ -97,6 +97,7 @@ export function toxicFault(spec: ToxicFaultSpec): FaultType<ToxicFaultAttrs, Tox
         throw proxyError(err, `remove toxic "${s.toxic}" from proxy "${s.proxy}"`);
       }
     },
+    reach: (ctx, s) => proxyReach(ctx, s),
     async verify(ctx, s) {
       try {
         await callProxyApi(s.url, 'get toxic', ctx, async (client) => (await client.get(s.proxy)).getToxic(s.toxic));
@@ -119,6 +120,23 @@ export async function getProxyJson(ctx: Ctx, url: string, name: string): Promise
     if (statusOf(err) === 404) throw new FirebreakError('FIREBREAK_E_PROXY', `no proxy named "${name}" at ${url}`, { cause: err });
     throw proxyError(err, `show proxy "${name}"`);
   }
+}
+
+/**
+ * Requests that have arrived at a proxy in cohort mode so far, per cohort (its signals' `arrived`
+ * counters); undefined for a plain TCP proxy, whose traffic has no cohorts.
+ */
+export async function proxyReach(ctx: Ctx, s: { url: string; proxy: string }): Promise<Partial<Record<'canary' | 'control' | 'untouched', number>> | undefined> {
+  const body = await callProxyApi(s.url, 'read signals', ctx, (client) =>
+    client.getApi().get<{ mode?: string; cohorts?: Record<string, { arrived?: number; requests?: number }> }>(`${s.url}/proxies/${encodeURIComponent(s.proxy)}/signals`),
+  ).then((r) => r.data);
+  if (body.mode !== 'http' || !body.cohorts) return undefined;
+  const out: Partial<Record<'canary' | 'control' | 'untouched', number>> = {};
+  for (const c of ['canary', 'control', 'untouched'] as const) {
+    const v = body.cohorts[c];
+    out[c] = v?.arrived ?? v?.requests ?? 0;
+  }
+  return out;
 }
 
 export function goneWithProcess(ctx: Ctx, s: { url: string; proxy: string }): void {

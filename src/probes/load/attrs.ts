@@ -1,6 +1,7 @@
 import type { IssueSink } from '../../experiment/issues.js';
 import { parseStickyKey, type StickyKeySource } from '../../cohort/sticky.js';
 import { readDuration, readNumber, readStringMap } from '../../drivers/core/attrs.js';
+import { parseFraction } from '../../util/duration.js';
 import { parseErrorStatus, type StatusRanges } from './error-status.js';
 
 export interface LoadRequestSpec {
@@ -39,6 +40,8 @@ export interface LoadAttrs {
   maxLagMs: number;
   /** Optional bound: stop sending after this long even if nobody calls stop(). */
   durationMs?: number;
+  /** How long it sends before the first window measures (connections opened, code warmed); 0 for none. */
+  warmupMs: number;
   /**
    * Replicas to spread requests over, round-robin (client-side load balancing), each `host:port`;
    * the URL gives the scheme and path. Without it every request goes to the URL's host.
@@ -46,14 +49,29 @@ export interface LoadAttrs {
   endpoints?: { host: string; port: number }[];
 }
 
+/**
+ * The most requests the generator keeps in flight by default, whatever the rate: each holds a socket
+ * and its buffers (about 10 KB), so 20,000 stay well under 256 MB and the usual open-file limits.
+ */
+export const MAX_IN_FLIGHT_LIMIT = 20_000;
+
+/**
+ * Enough room for every request the declared rate can have in flight at once (each lives at most the
+ * timeout), with a quarter spare: a stalled target then shows as slow or timed-out requests instead
+ * of as sends that were never made. Bounded by MAX_IN_FLIGHT_LIMIT.
+ */
+export function defaultMaxInFlight(rate: number, timeoutMs: number): number {
+  return Math.min(MAX_IN_FLIGHT_LIMIT, Math.ceil(rate * (timeoutMs / 1000) * 1.25) + 16);
+}
+
 export const LOAD_DEFAULTS = {
-  maxInFlight: 256,
   timeoutMs: 2000,
+  warmupMs: 1000,
   maxLagMs: 10,
   users: { count: 1000, header: 'x-user-id', prefix: 'user-' },
 } as const;
 
-const KNOWN = ['url', 'endpoints', 'rate', 'maxInFlight', 'timeout', 'requests', 'users', 'cohort', 'errorStatus', 'maxLag', 'duration'];
+const KNOWN = ['url', 'endpoints', 'rate', 'maxInFlight', 'timeout', 'requests', 'users', 'cohort', 'errorStatus', 'maxLag', 'duration', 'warmup'];
 // Envelope fields a probe definition file may leave in place; ignored here.
 const ENVELOPE = ['name', 'type', 'description', 'driver'];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -66,10 +84,11 @@ export function parseLoadAttrs(attrs: Record<string, unknown>, issues: IssueSink
   const url = parseBaseUrl(attrs.url, issues.at('url'));
   const rate = readNumber(attrs, 'rate', issues, { required: true });
   if (rate !== undefined && rate <= 0) issues.add('rate', `must be greater than 0 requests per second, got ${rate}`);
-  const maxInFlight = readNumber(attrs, 'maxInFlight', issues, { integer: true, min: 1, fallback: LOAD_DEFAULTS.maxInFlight });
   const timeoutMs = positiveDuration(attrs, 'timeout', issues, LOAD_DEFAULTS.timeoutMs);
+  const maxInFlight = readNumber(attrs, 'maxInFlight', issues, { integer: true, min: 1, fallback: defaultMaxInFlight(rate ?? 1, timeoutMs ?? LOAD_DEFAULTS.timeoutMs) });
   const maxLagMs = positiveDuration(attrs, 'maxLag', issues, LOAD_DEFAULTS.maxLagMs);
   const durationMs = attrs.duration === undefined ? undefined : positiveDuration(attrs, 'duration', issues, undefined);
+  const warmupMs = readDuration(attrs, 'warmup', issues, LOAD_DEFAULTS.warmupMs);
   const requests = parseRequests(attrs.requests, issues.at('requests'));
   const users = parseUsers(attrs.users, issues.at('users'));
   const cohort = parseCohort(attrs.cohort, users, url, issues.at('cohort'));
@@ -87,6 +106,7 @@ export function parseLoadAttrs(attrs: Record<string, unknown>, issues: IssueSink
     ...(endpoints ? { endpoints } : {}),
     errorStatus: errorStatus!,
     maxLagMs: maxLagMs!,
+    warmupMs: warmupMs!,
     ...(durationMs !== undefined ? { durationMs } : {}),
   };
 }
@@ -215,8 +235,8 @@ function parseCohort(value: unknown, users: LoadUsers | undefined, url: URL | un
     issues.add('key', 'client-address stickiness needs a loopback url: the generator varies its source address over 127.0.0.0/8');
   }
   if (typeof c.salt !== 'string' || c.salt.length === 0) issues.add('salt', `must be a non-empty string, got ${JSON.stringify(c.salt)}`);
-  const canary = readNumber(c, 'canary', issues, { min: 0, max: 1, required: true });
-  const control = readNumber(c, 'control', issues, { min: 0, max: 1, required: true });
+  const canary = readShare(c, 'canary', issues);
+  const control = readShare(c, 'control', issues);
   if (canary !== undefined && control !== undefined && canary + control > 1) {
     issues.add('', `canary + control must not exceed 1, got ${canary} + ${control}`);
   }
@@ -227,4 +247,16 @@ function parseCohort(value: unknown, users: LoadUsers | undefined, url: URL | un
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** A traffic share as cohort.traffic writes it: a fraction 0..1 or a percentage (`5%`). */
+function readShare(c: Record<string, unknown>, key: string, issues: IssueSink): number | undefined {
+  const v = c[key];
+  if (v === undefined) {
+    issues.add(key, 'is required', 'a fraction like 0.05 or a percentage like 5%');
+    return undefined;
+  }
+  const f = typeof v === 'number' ? (v >= 0 && v <= 1 ? v : undefined) : parseFraction(v);
+  if (f === undefined) issues.add(key, `must be a share between 0 and 1 (or a percentage), got ${JSON.stringify(v)}`);
+  return f;
 }

@@ -215,4 +215,5 @@ export const prometheusSignalsProbe: SignalProbeType<PrometheusSignalsAttrs, unk
   source(ctx, attrs) {
     return new PrometheusSignalsSource(attrs, { logger: ctx.logger, timeoutMs: ctx.timeoutMs });
   },
+  cohorts: (attrs) => Object.keys(attrs.queries) as CohortName[],
 };

@@ -118,6 +118,7 @@ export const hostSaturationProbe: SignalProbeType<HostSaturationAttrs, unknown> 
   source(_ctx, attrs) {
     return new HostSaturationSource(attrs);
   },
+  cohorts: (attrs) => attrs.cohorts,
 };
 
 /** The same measurement answered once: host load over a short sample. */

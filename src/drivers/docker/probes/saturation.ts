@@ -45,6 +45,7 @@ export const dockerSaturationProbe: SignalProbeType<SaturationAttrs, DockerConne
   source(ctx, attrs) {
     return new DockerSaturationSource(ctx, attrs);
   },
+  cohorts: (_attrs, experiment) => (experiment.targets ? COHORTS : []),
 };
 
 type Cohort = 'canary' | 'control';
