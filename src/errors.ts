@@ -68,6 +68,8 @@ export const EXIT = {
   'not-steady': 3,
   failed: 4,
   inconclusive: 5,
+  /** A suite whose expectations were not all met (a verdict outside `expect`, an error, a halt). */
+  gate: 6,
   interrupted: 130,
   invalid: 64,
 } as const;

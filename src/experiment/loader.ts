@@ -23,6 +23,8 @@ export interface Loaded {
 }
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
+/** Suites and schedules live beside experiments; a directory expands to its experiments only. */
+const NOT_EXPERIMENTS = /\.(suite|schedules)\.(ya?ml|json)$/;
 
 /** Expands files and directories (one level, sorted) into experiment files. */
 export function expandPaths(paths: string[]): string[] {
@@ -36,7 +38,7 @@ export function expandPaths(paths: string[]): string[] {
     }
     if (st.isDirectory()) {
       const files = readdirSync(p)
-        .filter((f) => EXTENSIONS.includes(extname(f)))
+        .filter((f) => EXTENSIONS.includes(extname(f)) && !NOT_EXPERIMENTS.test(f))
         .sort()
         .map((f) => join(p, f));
       if (files.length === 0) throw new FirebreakError('FIREBREAK_E_USAGE', `no experiment files (${EXTENSIONS.join(', ')}) in ${p}`);

@@ -29,5 +29,8 @@ describe('the embedded demo (npm start)', function () {
     const trippedAt = Date.parse(aborted.aborted.at);
     assert.ok(Date.parse(fault.revertedAt) - trippedAt <= 2000, 'reverted within two ticks of the trip');
     assert.ok(existsSync(join(tmp.dir, 'demo', 'demo-recommendations-latency.json')));
+    assert.match(r.stdout, /report: .*demo\/report\.html \(open it in a browser/);
+    assert.match(readFileSync(join(tmp.dir, 'demo', 'report.html'), 'utf8'), /<svg class="chart" data-probe="shop" data-signal="latency"/);
+    assert.match(r.stdout, /resilience: 1\/3 held \(0\.50\), coverage 3\/3/);
   });
 });

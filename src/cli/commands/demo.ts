@@ -14,7 +14,7 @@ export function demoCommand(): Command {
       const ledger = globalOptions(cmd).ledger;
       process.stdout.write('firebreak demo: storefront + recommendations + payments on 127.0.0.1, embedded proxy in cohort mode (20% canary, 20% control)\n');
       try {
-        const rows = await runDemo({
+        const { rows, report, suite } = await runDemo({
           ...(flags.experiments ? { experimentsDir: flags.experiments } : {}),
           outDir: flags.out, logger: loggerFor(cmd), interruption: trap.interruption, progress: process.stderr,
           ...(ledger ? { ledgerPath: ledger } : {}),
@@ -22,6 +22,7 @@ export function demoCommand(): Command {
         });
         process.stdout.write('\n' + formatVerdictTable(rows.map((r) => ({ title: r.title, status: r.expected && r.expected !== r.status ? `${r.status} (expected ${r.expected})` : r.status, exitCode: r.exitCode, reason: r.reason }))) + '\n\n');
         for (const r of rows) process.stdout.write(`journal: ${r.journal}\n`);
+        process.stdout.write(`report: ${report} (open it in a browser; one file, nothing fetched)\nresilience: ${suite.score.text}\n`);
         const surprises = rows.filter((r) => r.expected && r.expected !== r.status);
         if (trap.interruption.soft.signal.aborted) process.exitCode = 130;
         else if (surprises.length) {

@@ -8,6 +8,9 @@ import { parseVarFlags } from '../../experiment/variables.js';
 import { writeJournal, type Journal, type Status } from '../../engine/journal.js';
 import { formatSummary } from '../../report/summary.js';
 import { decidabilityWarnings } from '../../experiment/decidable.js';
+import { History, runEntryOf } from '../../history/history.js';
+import { reportSuiteOfJournals } from '../../report/model.js';
+import { parseReportSpec, writeReports } from '../../report/write.js';
 import { collect, runFromCli, worstExit } from '../shared.js';
 
 interface RunFlags {
@@ -18,6 +21,8 @@ interface RunFlags {
   seed?: string;
   json?: boolean;
   quiet?: boolean;
+  report: string[];
+  history?: string;
 }
 
 export function runCommand(): Command {
@@ -31,7 +36,10 @@ export function runCommand(): Command {
     .option('--seed <seed>', 'seed for target selection (repeat a run exactly)')
     .option('--json', 'print the journal(s) as JSON on stdout instead of the summary')
     .option('-q, --quiet', 'no progress output')
+    .option('--report <format:file>', 'write a report of the runs: junit:<file>, markdown:<file>, markdown-summary:<file>, html:<file> (repeatable)', collect, [])
+    .option('--history <file>', 'history file (default .firebreak/history.jsonl, or FIREBREAK_HISTORY)')
     .action(async (paths: string[], flags: RunFlags, cmd: Command) => {
+      const specs = flags.report.map(parseReportSpec);
       const files = expandPaths(paths);
       const vars = parseVarFlags(flags.var);
       // Validate everything before touching anything.
@@ -45,6 +53,8 @@ export function runCommand(): Command {
       }
       const statuses: Status[] = [];
       const journals: Journal[] = [];
+      const written: { journal: Journal; path: string }[] = [];
+      const history = new History(flags.history);
       for (const l of loaded) {
         for (const w of decidabilityWarnings(l.experiment!)) process.stderr.write(`firebreak: ${l.source}: warning: ${w}\n`);
         const result = await runFromCli(cmd, l.experiment!, {
@@ -59,9 +69,15 @@ export function runCommand(): Command {
         } else {
           const path = journalPath(flags.journal, result.journal, loaded.length);
           writeJournal(path, result.journal);
+          history.append(runEntryOf(result.journal, path));
+          written.push({ journal: result.journal, path });
           if (!flags.json) process.stdout.write(formatSummary(result.journal, path) + '\n');
         }
         if (result.interrupted) break;
+      }
+      if (written.length && specs.length) {
+        writeReports({ title: 'firebreak run', generatedAt: new Date().toISOString(), suites: [reportSuiteOfJournals('run', written)], history: history.read() }, specs);
+        if (!flags.json) for (const s of specs) process.stdout.write(`${s.format} report: ${s.path}\n`);
       }
       if (flags.json) process.stdout.write(JSON.stringify(journals.length === 1 ? journals[0] : journals, null, 2) + '\n');
       process.exitCode = worstExit(statuses);
