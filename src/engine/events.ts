@@ -23,7 +23,7 @@ export interface RunEventMap {
   'probe-result': { phase: Phase; probe: string; result: ProbeResult };
   'fault-applied': { id: string; fault: string; description: string; target?: Target };
   'fault-apply-failed': { id: string; fault: string; error: string };
-  'fault-reverted': { id: string; fault: string; description: string; target?: Target; verified?: boolean; attempts: number };
+  'fault-reverted': { id: string; fault: string; description: string; target?: Target; verified?: boolean; attempts: number; ledgerError?: string };
   'fault-revert-failed': { id: string; fault: string; error: string; attempts: number };
   'abort-tripped': { condition: string; evidence: Evidence };
   'interrupted': { signal: string; hard: boolean };

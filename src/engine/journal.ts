@@ -61,6 +61,8 @@ export interface FaultRecord {
   verified?: boolean;
   verifyDetail?: string;
   error?: string;
+  /** The ledger could not record this fault's revert (a full disk): reverted, not ledgered. */
+  ledgerError?: string;
 }
 
 export interface Journal {

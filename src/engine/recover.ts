@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { describeError } from '../errors.js';
+import { describeError, isFirebreakError } from '../errors.js';
 import { silentLogger } from '../log.js';
-import { withTimeout } from '../util/abort.js';
+import { sleep, withTimeout } from '../util/abort.js';
 import { defaultRegistry } from '../drivers/builtin.js';
 import type { Registry } from '../drivers/registry.js';
-import { Ledger, defaultLedgerPath, type OpenFault } from './ledger.js';
+import { Ledger, defaultLedgerPath, lockLeaseMs, type OpenFault, type UnparsableLine } from './ledger.js';
 import { revertWithRetries } from './revert.js';
 
 export interface RecoverItem {
@@ -15,6 +15,8 @@ export interface RecoverItem {
   ok: boolean;
   attempts: number;
   error?: string;
+  /** Reverted (or failed) but the ledger could not record it: the entry stays open. */
+  ledgerError?: string;
 }
 
 /**
@@ -48,28 +50,79 @@ export interface RecoverResult {
   reverted: number;
   remaining: RecoverItem[];
   items: RecoverItem[];
+  /** Lines that could not be parsed: reported, recorded as seen, and the rest of the ledger used. */
+  unparsable: UnparsableLine[];
+}
+
+export interface RecoverOptions {
+  ledgerPath?: string;
+  registry?: Registry;
+  logger?: Logger;
+  timeoutMs?: number;
+  onItem?: (item: RecoverItem, open: OpenFault) => void;
+  /** How long to wait for a lock whose holder cannot be checked to run out its lease (default: the lease). */
+  lockWaitMs?: number;
+  signal?: AbortSignal;
 }
 
 /**
  * Reverts every fault the ledger holds as applied (or intended) and not reverted, from the ledger alone:
  * reconnects each driver with its recorded configuration and calls the fault's revert with its state.
  */
-export async function recoverLedger(opts: { ledgerPath?: string; registry?: Registry; logger?: Logger; timeoutMs?: number; onItem?: (item: RecoverItem, open: OpenFault) => void } = {}): Promise<RecoverResult> {
+export async function recoverLedger(opts: RecoverOptions = {}): Promise<RecoverResult> {
+  const ledger = await openWaiting(opts.ledgerPath ?? defaultLedgerPath(), opts.lockWaitMs ?? lockLeaseMs() + 5_000, opts.signal);
+  try {
+    return await recoverOpen(ledger, opts);
+  } finally {
+    ledger.close();
+  }
+}
+
+/**
+ * Recovers through a ledger this process already holds (recover itself, the last-resort handler).
+ * Each entry is independent: one that cannot be reverted, or whose outcome cannot be ledgered, never
+ * stops the others.
+ */
+export async function recoverOpen(ledger: Ledger, opts: Omit<RecoverOptions, 'ledgerPath' | 'lockWaitMs'> = {}): Promise<RecoverResult> {
   const registry = opts.registry ?? defaultRegistry();
   const logger = opts.logger ?? silentLogger();
   const timeoutMs = opts.timeoutMs ?? 15_000;
-  const ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath());
-  const items: RecoverItem[] = [];
-  try {
-    const open = ledger.openFaults().reverse();
-    for (const o of open) {
-      const item = await recoverOne(o, { registry, logger, ledger, timeoutMs });
-      items.push(item);
-      opts.onItem?.(item, o);
+  const unparsable = ledger.unreported;
+  if (unparsable.length) {
+    logger.warn({ lines: unparsable.map((u) => u.line) }, 'unparsable ledger lines skipped');
+    try {
+      ledger.append({ event: 'skipped', id: '-', runId: '-', lines: unparsable.map((u) => u.line), error: 'unparsable; every other line was used' });
+      ledger.unreported = [];
+    } catch (err) {
+      logger.error({ err: describeError(err).message }, 'could not record the skipped lines');
     }
-    return { ledger: ledger.path, found: open.length, reverted: items.filter((i) => i.ok).length, remaining: items.filter((i) => !i.ok), items };
-  } finally {
-    ledger.close();
+  }
+  const items: RecoverItem[] = [];
+  const open = ledger.openFaults().reverse();
+  for (const o of open) {
+    let item: RecoverItem;
+    try {
+      item = await recoverOne(o, { registry, logger, ledger, timeoutMs });
+    } catch (err) {
+      item = { id: o.id, fault: o.fault, ok: false, attempts: 0, error: describeError(err).message };
+    }
+    items.push(item);
+    opts.onItem?.(item, o);
+  }
+  return { ledger: ledger.path, found: open.length, reverted: items.filter((i) => i.ok).length, remaining: items.filter((i) => !i.ok), items, unparsable };
+}
+
+/** Opens a ledger, waiting (bounded, cancellable) for a lock whose holder cannot be checked to run out its lease. */
+async function openWaiting(path: string, waitMs: number, signal?: AbortSignal): Promise<Ledger> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return Ledger.open(path);
+    } catch (err) {
+      const canWait = isFirebreakError(err, 'FIREBREAK_E_LEDGER_LOCKED') && (err.details as { canWait?: boolean } | undefined)?.canWait;
+      if (!canWait || Date.now() >= until) throw err;
+      await sleep(Math.min(1000, until - Date.now()), signal);
+    }
   }
 }
 
@@ -86,7 +139,7 @@ async function recoverOne(o: OpenFault, env: { registry: Registry; logger: Logge
   }
   try {
     const r = await revertWithRetries({ id: o.id, runId: o.runId, fault, connection, state: o.state, logger: env.logger.child({ recover: o.id }), ledger: env.ledger, timeoutMs: env.timeoutMs });
-    return { ...base, ok: r.ok, attempts: r.attempts, ...(r.error ? { error: r.error } : {}) };
+    return { ...base, ok: r.ok, attempts: r.attempts, ...(r.error ? { error: r.error } : {}), ...(r.ledgerError ? { ledgerError: r.ledgerError } : {}) };
   } finally {
     await withTimeout(`disconnecting ${o.driver}`, env.timeoutMs, async () => driver.disconnect?.(connection)).catch(() => undefined);
   }

@@ -12,7 +12,7 @@ export function formatSummary(j: Journal, journalPath?: string): string {
     lines.push(`  ${MARK[e.outcome] ?? '-'} [${e.phase ?? ''}${e.cohort ? `/${e.cohort}` : ''}] ${e.check}: observed ${typeof e.observed === 'string' ? e.observed : JSON.stringify(e.observed)}${extra ? ` (${extra})` : ''}`);
   }
   for (const f of j.faults) {
-    lines.push(`  fault ${f.id} ${f.description}${f.target ? ` on ${f.target.name}` : ''}: ${f.revertedAt ? 'reverted' : f.appliedAt ? 'NOT REVERTED' : 'not applied'}${f.error ? ` (${f.error})` : ''}`);
+    lines.push(`  fault ${f.id} ${f.description}${f.target ? ` on ${f.target.name}` : ''}: ${f.revertedAt ? (f.ledgerError ? 'reverted, not ledgered' : 'reverted') : f.appliedAt ? 'NOT REVERTED' : 'not applied'}${f.error ? ` (${f.error})` : ''}`);
   }
   if (journalPath) lines.push(`  journal: ${journalPath}`);
   return lines.join('\n');

@@ -27,13 +27,20 @@ export function recoverCommand(): Command {
         ...(ledger ? { ledgerPath: ledger } : {}),
         logger: loggerFor(cmd),
         timeoutMs,
-        onItem: (item) => process.stdout.write(`${item.ok ? '↺ reverted' : '✗ could not revert'} ${item.fault} ${item.id}${item.target ? ` on ${item.target}` : ''}${item.error ? `: ${item.error}` : ''}\n`),
+        onItem: (item) => process.stdout.write(`${item.ok ? (item.ledgerError ? '↺ reverted, not ledgered' : '↺ reverted') : '✗ could not revert'} ${item.fault} ${item.id}${item.target ? ` on ${item.target}` : ''}${item.error ? `: ${item.error}` : ''}${item.ledgerError ? ` (ledger: ${item.ledgerError})` : ''}\n`),
       });
+      for (const u of result.unparsable) {
+        process.stderr.write(`firebreak: FIREBREAK_E_LEDGER_CORRUPT: ${result.ledger}:${u.line}: cannot parse ledger line, skipped (every other line was used): ${JSON.stringify(u.text)}\n`);
+      }
       if (result.found === 0) process.stdout.write(`nothing to recover in ${result.ledger}\n`);
       else process.stdout.write(`${result.reverted} of ${result.found} fault(s) reverted; ${result.remaining.length} left in ${result.ledger}\n`);
+      const unledgered = result.items.filter((i) => i.ledgerError).length;
       if (result.remaining.length) {
         process.stderr.write(`firebreak: FIREBREAK_E_RECOVER_INCOMPLETE: ${result.remaining.length} fault(s) could not be reverted; fix the cause and run \`firebreak recover\` again\n`);
       }
-      process.exitCode = result.remaining.length === 0 ? 0 : EXIT.failed;
+      if (unledgered) {
+        process.stderr.write(`firebreak: FIREBREAK_E_LEDGER_WRITE: ${unledgered} outcome(s) could not be written to ${result.ledger}; their entries stay open: free space and run \`firebreak recover\` again (reverting twice is harmless)\n`);
+      }
+      process.exitCode = result.remaining.length === 0 && unledgered === 0 && result.unparsable.length === 0 ? 0 : EXIT.failed;
     });
 }
