@@ -109,7 +109,15 @@ export class Proxy {
     });
     server.removeAllListeners('error');
     server.on('error', (err) => this.logger.warn({ err }, 'listener error'));
-    server.on('connection', (socket) => this.accept(socket));
+    server.on('connection', (socket) => {
+      // One client must never take the listener (and the process) down with it.
+      try {
+        this.accept(socket);
+      } catch (err) {
+        this.logger.error({ err }, 'accepting a connection failed; closing it');
+        socket.destroy();
+      }
+    });
     const addr = server.address() as AddressInfo;
     this.listen = formatHostPort(addr.address, addr.port);
     this.listener = server;

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { EXIT, describeError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { startProxyServer, type ProxyConfig, type ProxyServer } from '../../proxy/index.js';
+import { STOP_SIGNALS } from '../shared.js';
 
 interface ProxyFlags {
   host: string;
@@ -11,7 +12,7 @@ interface ProxyFlags {
 }
 
 /**
- * `firebreak proxy`: runs the embedded Toxiproxy-compatible server until SIGINT or SIGTERM. Prints the API
+ * `firebreak proxy`: runs the embedded Toxiproxy-compatible server until SIGINT, SIGTERM, SIGHUP or SIGQUIT. Prints the API
  * URL on stdout; logs JSON to stderr. `--config` populates proxies from a Toxiproxy-style JSON array.
  */
 export function proxyCommand(): Command {
@@ -40,9 +41,18 @@ export function proxyCommand(): Command {
       process.stdout.write(`${server.url}\n`);
       const sig = await untilSignal();
       logger.info({ signal: sig }, 'stopping the proxy server');
-      await server.close();
+      // Bounded: a second signal, or a close that hangs, ends the process anyway.
+      const forced = new Promise<void>((resolve) => {
+        const force = (): void => resolve();
+        for (const s of STOP_SIGNALS) process.once(s, force);
+        setTimeout(force, CLOSE_LIMIT_MS).unref();
+      });
+      await Promise.race([server.close(), forced]);
     });
 }
+
+/** How long a stopping server may take to hand connections their last bytes. */
+const CLOSE_LIMIT_MS = 10_000;
 
 async function loadConfig(file: string): Promise<ProxyConfig[] | string> {
   let data: unknown;
@@ -58,12 +68,10 @@ async function loadConfig(file: string): Promise<ProxyConfig[] | string> {
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const on = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
+      for (const s of STOP_SIGNALS) process.off(s, on);
       resolve(sig);
     };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
+    for (const s of STOP_SIGNALS) process.on(s, on);
   });
 }
 
