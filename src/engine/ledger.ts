@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, constants } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FirebreakError } from '../errors.js';
-import { scrub } from '../log.js';
+import { scrubToRefs, type SecretSource } from '../log.js';
 import type { JsonObject, Target } from '../faults/types.js';
 import { HeldFile, type Found, type Verdict } from '../util/held-file.js';
 import { currentHolder, describeHolder, holderStatus, type HolderIdentity } from '../util/holder.js';
@@ -34,6 +34,8 @@ export interface LedgerEntry {
   pid?: number;
   /** `skipped`: the line numbers (1-based) recover could not parse. */
   lines?: number[];
+  /** Where each secret referenced in this line (`${secret:name}`) comes from, for `recover` to read again. */
+  secrets?: Record<string, SecretSource>;
 }
 
 /** A line that could not be parsed (not the last one, which a crash may legitimately cut short). */
@@ -55,6 +57,8 @@ export interface OpenFault {
   applied: boolean;
   failedReverts: number;
   since: string;
+  /** Sources of the secrets its state and driver configuration refer to. */
+  secrets: Record<string, SecretSource>;
 }
 
 export function defaultLedgerPath(): string {
@@ -189,7 +193,10 @@ export class Ledger {
     if (entry.event === 'intent' && this.sealedBecause) {
       throw new FirebreakError('FIREBREAK_E_LEDGER_WRITE', `no new fault is applied: ${this.sealedBecause}`);
     }
-    const line = JSON.stringify(scrub({ v: 1, at: new Date().toISOString(), pid: process.pid, ...entry })) + '\n';
+    // Secrets are written as references to their source, never as values: recover reads them again.
+    const used: Record<string, SecretSource> = {};
+    const clean = scrubToRefs({ v: 1, at: new Date().toISOString(), pid: process.pid, ...entry }, used);
+    const line = JSON.stringify(Object.keys(used).length ? { ...clean, secrets: used } : clean) + '\n';
     try {
       appendLine(this.fd, line);
     } catch (err) {
@@ -274,13 +281,14 @@ export function openFaultsOf(entries: LedgerEntry[]): OpenFault[] {
       byId.set(e.id, {
         id: e.id, runId: e.runId, fault: e.fault, driver: e.driver, driverConfig: e.driverConfig ?? {},
         ...(e.target ? { target: e.target } : {}), state: e.state, ...(e.description ? { description: e.description } : {}),
-        applied: false, failedReverts: 0, since: e.at,
+        applied: false, failedReverts: 0, since: e.at, secrets: { ...e.secrets },
       });
     } else if (e.event === 'applied') {
       const f = byId.get(e.id);
       if (f) {
         f.applied = true;
         if (e.state) f.state = e.state;
+        Object.assign(f.secrets, e.secrets);
       }
     } else if (e.event === 'revert-failed') {
       const f = byId.get(e.id);

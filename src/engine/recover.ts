@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { describeError, isFirebreakError } from '../errors.js';
-import { silentLogger } from '../log.js';
+import { registerSecret, resolveSecretRefs, silentLogger } from '../log.js';
+import { readSecret } from '../experiment/variables.js';
 import { sleep, withTimeout } from '../util/abort.js';
 import { defaultRegistry } from '../drivers/builtin.js';
 import type { Registry } from '../drivers/registry.js';
@@ -17,6 +18,8 @@ export interface RecoverItem {
   error?: string;
   /** Reverted (or failed) but the ledger could not record it: the entry stays open. */
   ledgerError?: string;
+  /** Why it was not even tried, when that has a code of its own (FIREBREAK_E_SECRET). */
+  code?: string;
 }
 
 /**
@@ -63,6 +66,8 @@ export interface RecoverOptions {
   /** How long to wait for a lock whose holder cannot be checked to run out its lease (default: the lease). */
   lockWaitMs?: number;
   signal?: AbortSignal;
+  /** Values for secrets whose source is a variable (`recover --var name=value`). */
+  vars?: Record<string, string>;
 }
 
 /**
@@ -102,7 +107,7 @@ export async function recoverOpen(ledger: Ledger, opts: Omit<RecoverOptions, 'le
   for (const o of open) {
     let item: RecoverItem;
     try {
-      item = await recoverOne(o, { registry, logger, ledger, timeoutMs });
+      item = await recoverOne(o, { registry, logger, ledger, timeoutMs, vars: opts.vars ?? {} });
     } catch (err) {
       item = { id: o.id, fault: o.fault, ok: false, attempts: 0, error: describeError(err).message };
     }
@@ -110,6 +115,21 @@ export async function recoverOpen(ledger: Ledger, opts: Omit<RecoverOptions, 'le
     opts.onItem?.(item, o);
   }
   return { ledger: ledger.path, found: open.length, reverted: items.filter((i) => i.ok).length, remaining: items.filter((i) => !i.ok), items, unparsable };
+}
+
+/**
+ * The real values of the secrets an entry refers to, read again from their sources: a revert run with
+ * a redacted value could do harm of its own, so an entry whose secret cannot be read is not reverted.
+ */
+function resolveSecrets(o: OpenFault, vars: Record<string, string>): { values: Record<string, string> } | { problem: string } {
+  const values: Record<string, string> = {};
+  for (const [name, source] of Object.entries(o.secrets)) {
+    const read = readSecret(source, { env: process.env, vars });
+    if ('problem' in read) return { problem: `secret "${name}" cannot be read again (${read.problem}); not reverted: make it available and run \`firebreak recover\` again` };
+    registerSecret(read.value, { name, source });
+    values[name] = read.value;
+  }
+  return { values };
 }
 
 /** Opens a ledger, waiting (bounded, cancellable) for a lock whose holder cannot be checked to run out its lease. */
@@ -126,8 +146,11 @@ async function openWaiting(path: string, waitMs: number, signal?: AbortSignal): 
   }
 }
 
-async function recoverOne(o: OpenFault, env: { registry: Registry; logger: Logger; ledger: Ledger; timeoutMs: number }): Promise<RecoverItem> {
+async function recoverOne(o: OpenFault, env: { registry: Registry; logger: Logger; ledger: Ledger; timeoutMs: number; vars: Record<string, string> }): Promise<RecoverItem> {
   const base = { id: o.id, fault: o.fault, ...(o.description ? { description: o.description } : {}), ...(o.target ? { target: o.target.name } : {}) };
+  const secrets = resolveSecrets(o, env.vars);
+  if ('problem' in secrets) return { ...base, ok: false, attempts: 0, code: 'FIREBREAK_E_SECRET', error: secrets.problem };
+  o = { ...o, state: resolveSecretRefs(o.state, secrets.values), driverConfig: resolveSecretRefs(o.driverConfig, secrets.values) };
   const driver = env.registry.driver(o.driver);
   const fault = env.registry.fault(o.fault);
   if (!driver || !fault) return { ...base, ok: false, attempts: 0, error: `no registered ${!driver ? `driver "${o.driver}"` : `fault "${o.fault}"`} to revert it with` };
