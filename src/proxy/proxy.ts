@@ -102,6 +102,14 @@ export class Proxy {
     const hp = parseHostPort(this.listen);
     if (!hp) throw new ApiError(`listen tcp: address ${this.listen}: missing port in address`, 500);
     const tcp = !this.cohortMode;
+    // The handler first: one that cannot be made must fail before anything listens, never after.
+    if (this.cohortMode && !this.handler) {
+      try {
+        this.handler = this.createHandler(this.cohortMode);
+      } catch (err) {
+        throw new ApiError(`cannot start proxy ${this.name}: ${(err as Error).message}`, 500);
+      }
+    }
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: tcp });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new ApiError(listenErrorText(this.listen, err), 500)));
@@ -122,7 +130,6 @@ export class Proxy {
     this.listen = formatHostPort(addr.address, addr.port);
     this.listener = server;
     this.enabled = true;
-    if (this.cohortMode && !this.handler) this.handler = this.createHandler(this.cohortMode);
     this.logger.info({ listen: this.listen, upstream: this.upstream, mode: tcp ? 'tcp' : 'http' }, 'started proxy');
   }
 

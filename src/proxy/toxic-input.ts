@@ -1,5 +1,6 @@
 import { MAX_TIMER_MS } from '../util/duration.js';
 import { apiErrors } from './api/errors.js';
+import { checkName } from './proxy-input.js';
 import { COHORT_TCP_TOXICS, type CohortModule } from './cohort.js';
 import { toxicDefinition } from './toxics/registry.js';
 import type { Stream, ToxicDefinition } from './toxics/types.js';
@@ -19,6 +20,7 @@ export function parseNewToxic(body: unknown, rules: ToxicRules): ToxicRecord {
   const stream = parseStream(obj.stream);
   const type = optionalString(obj, 'type') ?? '';
   const name = optionalString(obj, 'name') || `${type}_${stream}`;
+  checkName(name, 'toxic');
   const kind = checkType(type, rules);
   if (rules.exists(name)) throw apiErrors.toxicAlreadyExists();
   const attributes =

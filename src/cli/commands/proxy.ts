@@ -3,12 +3,15 @@ import { Command } from 'commander';
 import { EXIT, describeError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { startProxyServer, type ProxyConfig, type ProxyServer } from '../../proxy/index.js';
-import { STOP_SIGNALS } from '../shared.js';
+import { collect, STOP_SIGNALS } from '../shared.js';
 
 interface ProxyFlags {
   host: string;
   port: string;
   config?: string;
+  token?: string;
+  allowNonLoopback?: boolean;
+  allowHost: string[];
 }
 
 /**
@@ -21,6 +24,9 @@ export function proxyCommand(): Command {
     .option('--host <host>', 'address of the HTTP API', '127.0.0.1')
     .option('--port <port>', 'port of the HTTP API (0: any free port)', '8474')
     .option('--config <file>', 'JSON array of proxies to create at start, as Toxiproxy\'s -config')
+    .option('--token <token>', 'require Authorization: Bearer <token> on every API request (default: FIREBREAK_PROXY_TOKEN; prefer the variable, a command line is visible to other users)')
+    .option('--allow-non-loopback', 'let proxies listen on addresses other than loopback (0.0.0.0, a LAN address)')
+    .option('--allow-host <name>', 'another host name the API answers to (repeatable; IP literals, localhost, --host and the machine name always)', collect, [])
     .action(async (flags: ProxyFlags, cmd: Command) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(EXIT.invalid, `--port: not a port number: "${flags.port}"`);
@@ -34,7 +40,11 @@ export function proxyCommand(): Command {
       const logger = createLogger({ level: globals.logLevel ?? process.env.FIREBREAK_LOG_LEVEL ?? 'info' });
       let server: ProxyServer;
       try {
-        server = await startProxyServer({ host: flags.host, port, proxies, logger });
+        const token = flags.token ?? (process.env.FIREBREAK_PROXY_TOKEN || undefined);
+        server = await startProxyServer({
+          host: flags.host, port, proxies, logger, allowHosts: flags.allowHost,
+          ...(token ? { token } : {}), ...(flags.allowNonLoopback ? { allowNonLoopback: true } : {}),
+        });
       } catch (err) {
         return fail(EXIT.failed, `could not start the proxy server: ${describeError(err).message}`);
       }
