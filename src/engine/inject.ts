@@ -5,6 +5,7 @@ import type { Instance, RunContext } from './context.js';
 import type { FaultRecord } from './journal.js';
 import { callBudget } from './budget.js';
 import { inFlight } from './live-runs.js';
+import { claimInstanceTarget, releaseInstanceTarget } from './target-claims.js';
 import { faultContextOf, revertWithRetries } from './revert.js';
 
 function faultContext(ctx: RunContext, inst: Instance, signal: AbortSignal, timeoutMs = ctx.experiment.phases.callTimeout): FaultContext {
@@ -35,6 +36,7 @@ export async function applyInstance(ctx: RunContext, inst: Instance): Promise<vo
   const timeoutMs = ctx.experiment.phases.callTimeout;
   const rec = record(ctx, inst);
   try {
+    await claimInstanceTarget(ctx, inst);
     const state = await withTimeout(`preparing ${inst.spec.type}`, timeoutMs, (signal) => fault.prepare(faultContext(ctx, inst, signal), inst.spec.attrs, inst.target), ctx.interruption.soft.signal);
     inst.state = state;
     writeIntent(ctx, inst, handle.config, state);
@@ -59,6 +61,8 @@ export async function applyInstance(ctx: RunContext, inst: Instance): Promise<vo
     const message = describeError(err).message;
     rec.error = message;
     ctx.events.emitEvent('fault-apply-failed', { id: inst.id, fault: inst.spec.type, error: message });
+    // Nothing of it was applied: its claim (if this instance made it) goes now.
+    if (!inst.attempted) await releaseInstanceTarget(ctx, inst);
     if (isFirebreakError(err) && !inst.attempted && REFUSALS.includes(err.code)) throw err;
     throw new FirebreakError('FIREBREAK_E_APPLY', `applying ${inst.description} failed: ${message}`, { cause: err });
   }
@@ -103,6 +107,7 @@ export async function revertInstance(ctx: RunContext, inst: Instance): Promise<b
   if (outcome.ok) {
     inst.reverted = true;
     rec.revertedAt = new Date().toISOString();
+    await releaseInstanceTarget(ctx, inst);
     ctx.events.emitEvent('fault-reverted', {
       id: inst.id, fault: inst.spec.type, description: inst.description, ...(inst.target ? { target: inst.target } : {}),
       ...(outcome.verified !== undefined ? { verified: outcome.verified } : {}), attempts: outcome.attempts, ...(outcome.ledgerError ? { ledgerError: outcome.ledgerError } : {}),

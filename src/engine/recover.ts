@@ -7,6 +7,7 @@ import { defaultRegistry } from '../drivers/builtin.js';
 import type { Registry } from '../drivers/registry.js';
 import { Ledger, defaultLedgerPath, lockLeaseMs, type OpenFault, type UnparsableLine } from './ledger.js';
 import { revertWithRetries } from './revert.js';
+import { releaseRecovered } from './target-claims.js';
 
 export interface RecoverItem {
   id: string;
@@ -162,6 +163,10 @@ async function recoverOne(o: OpenFault, env: { registry: Registry; logger: Logge
   }
   try {
     const r = await revertWithRetries({ id: o.id, runId: o.runId, fault, connection, state: o.state, logger: env.logger.child({ recover: o.id }), ledger: env.ledger, timeoutMs: env.timeoutMs });
+    const target = o.target;
+    if (r.ok && !r.ledgerError && target && !env.ledger.openFaults().some((x) => x.runId === o.runId && x.target?.id === target.id)) {
+      await releaseRecovered({ driver, connection, logger: env.logger, timeoutMs: env.timeoutMs, ledgerPath: env.ledger.path }, target, { runId: o.runId, instanceId: o.id, holder: '', expiresAt: '' });
+    }
     return { ...base, ok: r.ok, attempts: r.attempts, ...(r.error ? { error: r.error } : {}), ...(r.ledgerError ? { ledgerError: r.ledgerError } : {}) };
   } finally {
     await withTimeout(`disconnecting ${o.driver}`, env.timeoutMs, async () => driver.disconnect?.(connection)).catch(() => undefined);

@@ -73,6 +73,7 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
   const ctx: RunContext = {
     runId, experiment, registry: opts.registry ?? defaultRegistry(), logger, ledger, events, interruption,
     drivers: new Map(), instances: [], order: [], planned: false, revertDone: false, journal, abort: new AbortController(), options: { ...(opts.seed ? { seed: opts.seed } : {}) },
+    claims: new Map(),
   };
   let hub: SignalHub | undefined;
   const evidence: Evidence[] = [];

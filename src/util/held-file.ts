@@ -68,6 +68,37 @@ export class HeldFile {
     futimesSync(this.fd, now, now);
   }
 
+  /** Leaves the file in place for whoever reads it later (a claim): only the descriptor is closed. */
+  keep(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /**
+   * Removes the file at `path` if `isOurs` says its content is ours, moving it aside first so a file
+   * that replaced it in between is put back, never deleted. Works from any process (no descriptor).
+   */
+  static removeIf<T>(path: string, isOurs: (content: T | undefined) => boolean): boolean {
+    const aside = `${path}.release-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      renameSync(path, aside);
+    } catch {
+      return false;
+    }
+    let content: T | undefined;
+    try {
+      content = JSON.parse(readFileSync(aside, 'utf8')) as T;
+    } catch {
+      content = undefined;
+    }
+    if (!isOurs(content)) {
+      restore(aside, path);
+      return false;
+    }
+    safeUnlink(aside);
+    return true;
+  }
+
   /** Removes the file if, and only if, it is still ours; a file that replaced ours is left in place. */
   release(): void {
     if (this.fd === undefined) return;
