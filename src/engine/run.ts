@@ -67,7 +67,7 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
   try {
     ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath(), { reserve: !opts.dryRun });
   } catch (err) {
-    return finish({ journal, events, startedAt }, 'failed', `cannot use the ledger: ${describeError(err).message}`, [], err);
+    return finish({ journal, events, startedAt }, 'failed', `cannot use the ledger${isFirebreakError(err) ? ` (${err.code})` : ''}: ${describeError(err).message}`, [], err);
   }
   const tracked = trackRun({ runId, ledger, interruption });
   const ctx: RunContext = {

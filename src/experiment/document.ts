@@ -134,7 +134,8 @@ export function documentSink(doc: SourceDocument | undefined, file: string, issu
   return {
     add(path, message, expected) {
       const full = joinPath(prefix, path);
-      const pos = doc?.positionOf(full);
+      // A file always gets a position: a field nowhere in it (an empty document) is reported at its start.
+      const pos = doc ? (doc.positionOf(full) ?? { line: 1, column: 1 }) : undefined;
       issues.push({ file, ...(pos ? { line: pos.line, column: pos.column } : {}), path: full, message, ...(expected ? { expected } : {}) });
     },
     at(p) {
