@@ -35,11 +35,18 @@ export interface CampaignReport {
   summary: { killsTried: number; faultsLeft: number; fuzzCases: number; crashes: number; hangs: number };
 }
 
-/** The moments of the kills: uniform over a run's whole life (start-up to exit), signals shuffled in. */
-export function killPlan(size: CampaignSize, spanMs: number): { signal: StopSignal; atMs: number }[] {
+/**
+ * The moments of the kills: uniform over `[fromMs, toMs]` after the process starts, which spans the
+ * end of start-up (loading the code), plan, before, inject, during, revert, after and exit. Signals
+ * are shuffled in.
+ */
+export function killPlan(size: CampaignSize, fromMs: number, toMs: number): { signal: StopSignal; atMs: number }[] {
   const random = seededRandom(size.seed);
   const signals: StopSignal[] = [...Array<StopSignal>(size.sigkills).fill('SIGKILL'), ...(['SIGINT', 'SIGTERM', 'SIGHUP'] as const).flatMap((s) => Array<StopSignal>(size.perSignal).fill(s))];
-  return signals.map((signal) => ({ signal, atMs: Math.round(random() * spanMs), r: random() })).sort((a, b) => a.r - b.r).map(({ signal, atMs }) => ({ signal, atMs }));
+  return signals
+    .map((signal) => ({ signal, atMs: Math.round(fromMs + random() * (toMs - fromMs)), r: random() }))
+    .sort((a, b) => a.r - b.r)
+    .map(({ signal, atMs }) => ({ signal, atMs }));
 }
 
 /**
@@ -58,8 +65,9 @@ export async function runCampaign(size: CampaignSize, log: (line: string) => voi
     const rig = await setUpRig(dir, { docker: docker.ok });
     let kills: KillReport;
     try {
-      // A run lives about 3.5-4 s (start-up, plan, 2.1 s of phases, reverts): kills land anywhere in 3.8 s.
-      kills = await killCampaign(rig, killPlan(size, 3_800), (o, i) => log(`kill ${i + 1}: ${o.signal} at ${o.atMs} ms (${o.stage}) exit ${o.exitCode}${o.revertMs !== undefined ? `, reverted in ${o.revertMs} ms` : ''}${o.faultsLeft.length ? `, LEFT: ${o.faultsLeft.join('; ')}` : ''}`));
+      // A run lives about 4 s: some 1.5-2 s of start-up (loading the code), then plan, 2.1 s of phases
+      // and the reverts. Kills land from the end of start-up to the exit.
+      kills = await killCampaign(rig, killPlan(size, 1_200, 4_000), (o, i) => log(`kill ${i + 1}: ${o.signal} at ${o.atMs} ms (${o.stage}) exit ${o.exitCode}${o.revertMs !== undefined ? `, reverted in ${o.revertMs} ms` : ''}${o.faultsLeft.length ? `, LEFT: ${o.faultsLeft.join('; ')}` : ''}`));
     } finally {
       await tearDownRig(rig);
     }
