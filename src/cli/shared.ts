@@ -37,8 +37,14 @@ export function worstExit(statuses: Status[]): number {
 }
 
 /**
- * SIGINT/SIGTERM: the first interrupts the run (faults revert, then the after phase measures
- * recovery); the second skips the after phase; reverts are never skipped.
+ * Signals that stop a run. SIGHUP (a closed terminal, a dropped SSH session) and SIGQUIT (Ctrl-\\)
+ * would otherwise end the process without a revert, so they count like SIGTERM.
+ */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+/**
+ * SIGINT/SIGTERM/SIGHUP/SIGQUIT: the first interrupts the run (faults revert, then the after phase
+ * measures recovery); the second skips the after phase; reverts are never skipped.
  */
 export function trapSignals(events?: RunEvents): { interruption: Interruption; release(): void } {
   const interruption = createInterruption();
@@ -56,13 +62,11 @@ export function trapSignals(events?: RunEvents): { interruption: Interruption; r
       process.stderr.write(`firebreak: still reverting faults; they are never skipped (${sig} #${count})\n`);
     }
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const sig of STOP_SIGNALS) process.on(sig, handler);
   return {
     interruption,
     release() {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      for (const sig of STOP_SIGNALS) process.off(sig, handler);
     },
   };
 }
@@ -78,7 +82,7 @@ export function reportError(err: unknown): number {
 }
 
 /**
- * Runs one experiment the way every command does: progress on stderr, SIGINT/SIGTERM trapped (first
+ * Runs one experiment the way every command does: progress on stderr, stop signals trapped (first
  * interrupts, second skips the after phase), the global --ledger and --log-level honoured.
  */
 export async function runFromCli(

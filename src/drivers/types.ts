@@ -36,6 +36,20 @@ export interface DriverCallContext {
 }
 
 /**
+ * A run's mark on a target it is about to fault, so that no other run stacks a fault of its own on it
+ * (the second would record the first's harm as the state to restore). Written before the apply,
+ * removed after the revert.
+ */
+export interface TargetClaim {
+  runId: string;
+  instanceId: string;
+  /** Human-readable holder identity: `process 4242 on host-a (container 1a2b3c) since ...`. */
+  holder: string;
+  /** ISO time after which a holder that cannot be checked no longer counts. */
+  expiresAt: string;
+}
+
+/**
  * The code that reaches one kind of system and offers faults and probes on it.
  * `config` is the driver's section of the experiment's `target` (e.g. `target.docker`), already
  * validated by `parseConfig`. It is ledgered with every fault so `recover` can reconnect: it must hold
@@ -66,4 +80,12 @@ export interface Driver<Config extends JsonObject = JsonObject, Conn = unknown> 
    * does not hold. Returns lines for the plan (what will be hurt, and how).
    */
   checkPlan?(conn: Conn, config: Config, experiment: Experiment, ctx: DriverCallContext): Promise<string[]>;
+  /**
+   * Optional: marks `target` as under a fault of this run where the target system can hold the mark;
+   * throws FirebreakError('FIREBREAK_E_TARGET_BUSY') if another live run holds it. Drivers without it
+   * get a host-wide file claim (src/engine/claims.ts).
+   */
+  claimTarget?(conn: Conn, target: Target, claim: TargetClaim, ctx: DriverCallContext): Promise<void>;
+  /** Removes this run's mark (only this run's: a mark of another run is left alone). */
+  releaseTarget?(conn: Conn, target: Target, claim: TargetClaim, ctx: DriverCallContext): Promise<void>;
 }

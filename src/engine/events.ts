@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { scrub } from '../log.js';
 import type { Target } from '../faults/types.js';
 import type { PhaseName } from '../experiment/model.js';
 import type { ProbeResult } from '../probes/types.js';
@@ -28,7 +29,7 @@ export interface RunEventMap {
   'probe-result': { phase: Phase; probe: string; result: ProbeResult };
   'fault-applied': { id: string; fault: string; description: string; target?: Target };
   'fault-apply-failed': { id: string; fault: string; error: string };
-  'fault-reverted': { id: string; fault: string; description: string; target?: Target; verified?: boolean; attempts: number };
+  'fault-reverted': { id: string; fault: string; description: string; target?: Target; verified?: boolean; attempts: number; ledgerError?: string };
   'fault-revert-failed': { id: string; fault: string; error: string; attempts: number };
   'abort-tripped': { condition: string; evidence: Evidence };
   'interrupted': { signal: string; hard: boolean };
@@ -40,10 +41,12 @@ export type Phase = 'plan' | 'warmup' | PhaseName | 'inject' | 'revert' | 'verdi
 
 export class RunEvents extends EventEmitter {
   emitEvent<K extends keyof RunEventMap>(name: K, payload: RunEventMap[K]): void {
+    // Scrubbed before any listener formats or cuts it: a secret cut in half is no longer recognisable.
+    const clean = scrub(payload);
     // A listener that throws must not break a run (or, worse, skip a revert).
     for (const l of this.listeners(name)) {
       try {
-        (l as (p: RunEventMap[K]) => void)(payload);
+        (l as (p: RunEventMap[K]) => void)(clean);
       } catch {
         // reporters are best effort
       }

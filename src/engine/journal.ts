@@ -76,6 +76,8 @@ export interface FaultRecord {
   error?: string;
   /** Requests of each traffic cohort that passed the fault's point while it was live (faults that can tell). */
   reach?: { canary?: number; control?: number; untouched?: number };
+  /** The ledger could not record this fault's revert (a full disk): reverted, not ledgered. */
+  ledgerError?: string;
 }
 
 export interface Journal {

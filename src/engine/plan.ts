@@ -19,6 +19,13 @@ export function driversNeeded(ctx: Pick<RunContext, 'experiment'>): string[] {
 
 /** Refuses to start while the ledger holds faults some earlier run never reverted. */
 export function checkLedgerClean(ctx: RunContext): void {
+  const bad = ctx.ledger.unreported;
+  if (bad.length) {
+    throw new FirebreakError(
+      'FIREBREAK_E_LEDGER_CORRUPT',
+      `${ctx.ledger.path}:${bad[0]!.line}: cannot parse ledger line${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}; it may have held a fault: run \`firebreak recover\`, which reverts every entry it can read and records that it saw this line`,
+    );
+  }
   const open = ctx.ledger.openFaults();
   if (open.length) {
     throw new FirebreakError(

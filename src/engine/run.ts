@@ -10,6 +10,7 @@ import { createInterruption, type Interruption, type RunContext } from './contex
 import { RunEvents } from './events.js';
 import { JOURNAL_SCHEMA, type Evidence, type Journal, type Status } from './journal.js';
 import { Ledger, defaultLedgerPath } from './ledger.js';
+import { trackRun } from './live-runs.js';
 import { SignalHub } from './measure.js';
 import { afterPhase, beforePhase, duringPhase, injectPhase, judgeDuring, recordError, revertPhase } from './phases.js';
 import { checkLedgerClean, connectDrivers, disconnectDrivers, resolvePlan } from './plan.js';
@@ -66,13 +67,15 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
   };
   let ledger: Ledger;
   try {
-    ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath());
+    ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath(), { reserve: !opts.dryRun });
   } catch (err) {
-    return finish({ journal, events, startedAt }, 'failed', `cannot use the ledger: ${describeError(err).message}`, [], err);
+    return finish({ journal, events, startedAt }, 'failed', `cannot use the ledger${isFirebreakError(err) ? ` (${err.code})` : ''}: ${describeError(err).message}`, [], err);
   }
+  const tracked = trackRun({ runId, ledger, interruption });
   const ctx: RunContext = {
     runId, experiment, registry: opts.registry ?? defaultRegistry(), logger, ledger, events, interruption,
     drivers: new Map(), instances: [], order: [], planned: false, revertDone: false, journal, abort: new AbortController(), options: { ...(opts.seed ? { seed: opts.seed } : {}) },
+    claims: new Map(),
   };
   let hub: SignalHub | undefined;
   const evidence: Evidence[] = [];
@@ -122,6 +125,7 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
     await hub?.stop();
     await disconnectDrivers(ctx);
     ledger.close();
+    tracked.finished();
   }
   if (interruption.soft.signal.aborted) {
     journal.interrupted ??= { signal: interruption.reason ?? 'SIGINT', at: new Date().toISOString(), skippedAfter: interruption.hard.signal.aborted };
@@ -129,7 +133,9 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
   if (revertFailures.length) {
     journal.errors.push({ phase: 'revert', code: 'FIREBREAK_E_REVERT', message: `could not revert ${revertFailures.join(', ')}: they stay in the ledger for \`firebreak recover\`` });
   }
-  const verdict = decideVerdict({ journal, evidence, failed: failed || revertFailures.length > 0, notSteady, aborted: Boolean(journal.aborted), interrupted: interruption.soft.signal.aborted });
+  // A ledger that could not record a revert leaves an open entry behind: the run did not fully do its job.
+  const ledgerTrouble = journal.errors.some((e) => e.code === 'FIREBREAK_E_LEDGER_WRITE');
+  const verdict = decideVerdict({ journal, evidence, failed: failed || revertFailures.length > 0 || ledgerTrouble, notSteady, aborted: Boolean(journal.aborted), interrupted: interruption.soft.signal.aborted });
   return finish({ journal, events, startedAt }, verdict.status, verdict.reason, evidence);
 }
 
@@ -151,7 +157,7 @@ function end(journal: Journal, startedAt: Date): Journal {
 
 function phaseOf(err: unknown): string {
   if (!isFirebreakError(err)) return 'run';
-  if (err.code === 'FIREBREAK_E_APPLY') return 'inject';
+  if (['FIREBREAK_E_APPLY', 'FIREBREAK_E_LEDGER_WRITE', 'FIREBREAK_E_TARGET_BUSY'].includes(err.code)) return 'inject';
   if (['FIREBREAK_E_PLAN', 'FIREBREAK_E_BLAST_RADIUS', 'FIREBREAK_E_DRIVER_UNREACHABLE', 'FIREBREAK_E_LEDGER_DIRTY'].includes(err.code)) return 'plan';
   return 'run';
 }

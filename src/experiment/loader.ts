@@ -1,4 +1,6 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { readBoundedFile } from '../util/read-bounded.js';
+import { timerProblem } from '../util/duration.js';
 import { dirname, extname, join, resolve } from 'node:path';
 import { FirebreakError } from '../errors.js';
 import { defaultRegistry } from '../drivers/builtin.js';
@@ -52,9 +54,9 @@ export function expandPaths(paths: string[]): string[] {
 export function loadExperimentFile(file: string, opts: LoadOptions = {}): Loaded {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBoundedFile(file, MAX_EXPERIMENT_BYTES);
   } catch (err) {
-    return { source: file, given: undefined, issues: [{ file, path: '', message: `cannot read: ${(err as Error).message}` }] };
+    return { source: file, given: undefined, issues: [{ file, line: 1, column: 1, path: '', message: `cannot read: ${(err as Error).message}` }] };
   }
   const doc = parseSource(text, file);
   if (doc.syntaxIssues.length) return { source: file, given: undefined, issues: doc.syntaxIssues };
@@ -100,8 +102,26 @@ function buildExperiment(data: unknown, source: string, baseDir: string, doc: So
   const expanded = expandProbeRefs(rest, baseDir, sink);
   const resolved = substitute({ ...expanded, configuration }, scope, sink) as Record<string, unknown>;
   const experiment = validateExperiment(resolved, { registry, source, baseDir, secretNames: Object.keys(secrets) }, sink);
+  if (experiment) refuseLongTimers(experiment, sink);
   return { source, given: data, issues, ...(experiment && issues.length === 0 ? { experiment } : {}) };
 }
+
+/** Every phase and fault window becomes a timer: none may be longer than a timer can wait. */
+function refuseLongTimers(e: Experiment, sink: IssueSink): void {
+  for (const [key, ms] of Object.entries(e.phases)) {
+    const problem = typeof ms === 'number' ? timerProblem(ms) : undefined;
+    if (problem) sink.add(`phases.${key}`, `${problem}: ${ms} ms`);
+  }
+  e.faults.forEach((f, i) => {
+    for (const [key, ms] of [['start', f.start], ['duration', f.duration]] as const) {
+      const problem = ms === undefined ? undefined : timerProblem(ms);
+      if (problem) sink.add(`faults[${i}].${key}`, `${problem}: ${ms} ms`);
+    }
+  });
+}
+
+/** Larger than any experiment: a bigger file is refused before it is read. */
+export const MAX_EXPERIMENT_BYTES = 4 * 1024 * 1024;
 
 /** Replaces `use: <name>` probes with the definition's attributes under the inline ones. */
 function expandProbeRefs(data: Record<string, unknown>, baseDir: string, sink: IssueSink): Record<string, unknown> {

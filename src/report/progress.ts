@@ -26,7 +26,7 @@ export function attachProgress(events: RunEvents, out: Writable & { isTTY?: bool
     ['phase-started', (p) => line(`· ${p.phase}${p.durationMs ? ` (${formatDuration(p.durationMs)})` : ''}`)],
     ['fault-applied', (p) => line(`  ⚡ applied ${p.description}${p.target ? ` on ${p.target.name}` : ''}`)],
     ['fault-apply-failed', (p) => line(`  ✗ apply failed: ${p.fault}: ${p.error}`)],
-    ['fault-reverted', (p) => line(`  ↺ reverted ${p.description}${p.target ? ` on ${p.target.name}` : ''}${p.verified ? ' (verified)' : ''}${p.attempts > 1 ? ` after ${p.attempts} attempts` : ''}`)],
+    ['fault-reverted', (p) => line(`  ↺ reverted ${p.description}${p.target ? ` on ${p.target.name}` : ''}${p.verified ? ' (verified)' : ''}${p.attempts > 1 ? ` after ${p.attempts} attempts` : ''}${p.ledgerError ? `, NOT LEDGERED (${p.ledgerError})` : ''}`)],
     ['fault-revert-failed', (p) => line(`  ✗ REVERT FAILED ${p.fault} ${p.id} after ${p.attempts} attempts: ${p.error} (run \`firebreak recover\`)`)],
     ['abort-tripped', (p) => line(`  ■ stop condition tripped: ${p.condition}: observed ${JSON.stringify(p.evidence.observed)}`)],
     ['interrupted', (p) => line(p.hard ? `  ■ ${p.signal} again: skipping the after phase (faults are still reverted)` : `  ■ ${p.signal}: reverting every fault, then measuring recovery (send again to skip that)`)],

@@ -38,7 +38,7 @@ describe('signals and crashes (real child processes)', function () {
 
   const applied = () => existsSync(ledger) && Ledger.readEntries(ledger).some((e) => e.event === 'applied');
 
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
     it(`${sig}: reverts every fault, measures the after phase, exits 130 with an interrupted journal`, async () => {
       const file = longExperiment(tmp.dir, flag);
       const journal = join(tmp.dir, 'journal.json');

@@ -1,14 +1,16 @@
 import { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { forgetFaults, recoverLedger } from '../../engine/recover.js';
-import { globalOptions, loggerFor } from '../shared.js';
+import { parseVarFlags } from '../../experiment/variables.js';
+import { collect, globalOptions, loggerFor } from '../shared.js';
 
 export function recoverCommand(): Command {
   return new Command('recover')
     .description('revert every fault the ledger holds as applied and not reverted (after a crash or kill -9)')
     .option('--timeout <ms>', 'time limit per driver call', '15000')
     .option('--forget <id...>', 'close these open entries without reverting them, for systems that no longer exist (recorded as forgotten)')
-    .action(async (opts: { timeout: string; forget?: string[] }, cmd: Command) => {
+    .option('--var <name=value>', 'a value for a secret whose source is a variable (repeatable)', collect, [])
+    .action(async (opts: { timeout: string; forget?: string[]; var: string[] }, cmd: Command) => {
       const ledger = globalOptions(cmd).ledger;
       const timeoutMs = Number(opts.timeout);
       if (!Number.isInteger(timeoutMs) || timeoutMs < 100) {
@@ -27,13 +29,21 @@ export function recoverCommand(): Command {
         ...(ledger ? { ledgerPath: ledger } : {}),
         logger: loggerFor(cmd),
         timeoutMs,
-        onItem: (item) => process.stdout.write(`${item.ok ? '↺ reverted' : '✗ could not revert'} ${item.fault} ${item.id}${item.target ? ` on ${item.target}` : ''}${item.error ? `: ${item.error}` : ''}\n`),
+        vars: parseVarFlags(opts.var),
+        onItem: (item) => process.stdout.write(`${item.ok ? (item.ledgerError ? '↺ reverted, not ledgered' : '↺ reverted') : `✗ could not revert${item.code ? ` (${item.code})` : ''}`} ${item.fault} ${item.id}${item.target ? ` on ${item.target}` : ''}${item.error ? `: ${item.error}` : ''}${item.ledgerError ? ` (ledger: ${item.ledgerError})` : ''}\n`),
       });
+      for (const u of result.unparsable) {
+        process.stderr.write(`firebreak: FIREBREAK_E_LEDGER_CORRUPT: ${result.ledger}:${u.line}: cannot parse ledger line, skipped (every other line was used): ${JSON.stringify(u.text)}\n`);
+      }
       if (result.found === 0) process.stdout.write(`nothing to recover in ${result.ledger}\n`);
       else process.stdout.write(`${result.reverted} of ${result.found} fault(s) reverted; ${result.remaining.length} left in ${result.ledger}\n`);
+      const unledgered = result.items.filter((i) => i.ledgerError).length;
       if (result.remaining.length) {
         process.stderr.write(`firebreak: FIREBREAK_E_RECOVER_INCOMPLETE: ${result.remaining.length} fault(s) could not be reverted; fix the cause and run \`firebreak recover\` again\n`);
       }
-      process.exitCode = result.remaining.length === 0 ? 0 : EXIT.failed;
+      if (unledgered) {
+        process.stderr.write(`firebreak: FIREBREAK_E_LEDGER_WRITE: ${unledgered} outcome(s) could not be written to ${result.ledger}; their entries stay open: free space and run \`firebreak recover\` again (reverting twice is harmless)\n`);
+      }
+      process.exitCode = result.remaining.length === 0 && unledgered === 0 && result.unparsable.length === 0 ? 0 : EXIT.failed;
     });
 }

@@ -1,4 +1,4 @@
-import { parseDuration } from '../../util/duration.js';
+import { parseDuration, timerProblem } from '../../util/duration.js';
 import type { IssueSink } from '../../experiment/issues.js';
 
 /** Small readers for driver attributes: each reports a precise issue and returns undefined on error. */
@@ -32,6 +32,11 @@ export function readDuration(attrs: Record<string, unknown>, key: string, issues
   if (v === undefined) return fallback;
   const ms = parseDuration(v);
   if (ms === undefined) issues.add(key, `is not a duration: ${JSON.stringify(v)}`, 'like 250ms, 30s, 2m');
+  const tooLong = ms === undefined ? undefined : timerProblem(ms);
+  if (tooLong) {
+    issues.add(key, `${tooLong}: ${JSON.stringify(v)}`);
+    return undefined;
+  }
   return ms;
 }
 

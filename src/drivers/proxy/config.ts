@@ -22,15 +22,25 @@ export interface ProxyEntry extends JsonObject {
 export interface ProxyDriverConfig extends JsonObject {
   url: string | null;
   proxies: ProxyEntry[];
+  // `tokenEnv` (only when given): the environment variable holding the API's bearer token (default
+  // FIREBREAK_PROXY_TOKEN, sent when set). Only the name reaches the ledger; recover reads it again.
 }
 
-const KNOWN = ['url', 'proxies'];
+const KNOWN = ['url', 'proxies', 'tokenEnv'];
 const ENTRY_KNOWN = ['name', 'upstream', 'listen', 'enabled', 'cohort'];
 
 export function parseProxyDriverConfig(raw: Record<string, unknown> | undefined, issues: IssueSink): ProxyDriverConfig | undefined {
   const input = raw ?? {};
   const before = issues.count;
-  for (const k of Object.keys(input)) if (!KNOWN.includes(k)) issues.add(k, `unknown setting "${k}"`, `one of ${KNOWN.join(', ')}`);
+  for (const k of Object.keys(input)) {
+    if (k === 'token') issues.add(k, 'a token is never written into an experiment (it would reach the ledger): name the environment variable that holds it with tokenEnv');
+    else if (!KNOWN.includes(k)) issues.add(k, `unknown setting "${k}"`, `one of ${KNOWN.join(', ')}`);
+  }
+  let tokenEnv: string | undefined;
+  if (input.tokenEnv !== undefined) {
+    if (typeof input.tokenEnv === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(input.tokenEnv)) tokenEnv = input.tokenEnv;
+    else issues.add('tokenEnv', `must be the name of an environment variable, got ${JSON.stringify(input.tokenEnv)}`, 'like FIREBREAK_PROXY_TOKEN');
+  }
   let url: string | null = null;
   if (input.url !== undefined) {
     if (typeof input.url === 'string' && /^https?:\/\/[^/\s]+\/?$/.test(input.url.trim())) url = input.url.trim().replace(/\/+$/, '');
@@ -48,7 +58,7 @@ export function parseProxyDriverConfig(raw: Record<string, unknown> | undefined,
       if (names.indexOf(n) !== i) issues.add(`proxies[${i}].name`, `duplicate proxy name "${n}"`);
     });
   }
-  return issues.count > before ? undefined : { url, proxies };
+  return issues.count > before ? undefined : { url, proxies, ...(tokenEnv ? { tokenEnv } : {}) };
 }
 
 function parseEntry(raw: unknown, issues: IssueSink): ProxyEntry | undefined {

@@ -2,7 +2,7 @@ import type { ICreateProxyBody } from 'toxiproxy-node-client';
 import { FirebreakError, isFirebreakError } from '../../errors.js';
 import { startProxyServer, type ProxyServer } from '../../proxy/server.js';
 import type { Driver, DriverCallContext } from '../types.js';
-import { callProxyApi, isUnreachable, proxyError, type ProxyConnection } from './client.js';
+import { callProxyApi, isUnreachable, proxyError, useProxyToken, type ProxyConnection } from './client.js';
 import { parseProxyDriverConfig, type ProxyDriverConfig, type ProxyEntry } from './config.js';
 import { PROXY_FAULTS } from './faults/index.js';
 import { proxySignalsProbe } from './signals-probe.js';
@@ -40,6 +40,7 @@ export const proxyDriver: Driver<ProxyDriverConfig, ProxyConnection> = {
       server = await startProxyServer({ host: '127.0.0.1', port: 0, logger: ctx.logger });
     }
     const conn: ProxyConnection = { url: config.url ?? server!.url, embedded: server !== undefined, ...(server ? { server } : {}) };
+    if (config.url) useProxyToken(config.url, process.env[typeof config.tokenEnv === 'string' ? config.tokenEnv : 'FIREBREAK_PROXY_TOKEN'] || undefined);
     try {
       await callProxyApi(conn.url, 'version', ctx, (client) => client.getVersion());
     } catch (err) {

@@ -61,9 +61,9 @@ class CohortHandler implements HttpCohortHandler {
     this.updateCohort(opts.cohort);
     this.server = http.createServer({ noDelay: true, requestTimeout: 0 });
     this.server.keepAliveTimeout = CLIENT_KEEP_ALIVE_MS;
-    this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res));
-    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => this.refuse(req, socket));
-    this.server.on('connect', (req: http.IncomingMessage, socket: Duplex) => this.refuse(req, socket));
+    this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => guard(this.logger, () => this.onRequest(req, res), () => failRequest(res)));
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => guard(this.logger, () => this.refuse(req, socket), () => socket.destroy()));
+    this.server.on('connect', (req: http.IncomingMessage, socket: Duplex) => guard(this.logger, () => this.refuse(req, socket), () => socket.destroy()));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket));
   }
 
@@ -209,4 +209,24 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     return;
   }
   socket.destroy();
+}
+
+/** Runs a request listener; one that throws fails its own request, never the process. */
+function guard(logger: Logger, work: () => void, fail: () => void): void {
+  try {
+    work();
+  } catch (err) {
+    logger.error({ err }, 'request handling failed');
+    try {
+      fail();
+    } catch {
+      // the socket is gone already
+    }
+  }
+}
+
+function failRequest(res: http.ServerResponse): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+  res.end('firebreak proxy: request handling failed\n');
 }
