@@ -59,6 +59,7 @@ describe('a malformed cookie in HTTP cohort mode', function () {
     writeFileSync(file, [
       'title: Cookies',
       'phases: { before: 100ms, during: 2s, after: 100ms, tick: 100ms }',
+      `cohort: { traffic: { canary: 50%, control: 25%, key: "cookie:session", salt: ${COHORT.salt} } }`,
       'target:',
       '  proxy:',
       `    proxies: [ { name: web, listen: "${listen}", upstream: "127.0.0.1:${target.port}", cohort: ${JSON.stringify(COHORT)} } ]`,
