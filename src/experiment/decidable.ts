@@ -1,7 +1,7 @@
 import { DEFAULT_ERROR_ALLOWANCE } from '../analysis/canary.js';
 import { countComparisons } from '../analysis/evaluate.js';
 import type { LoadAttrs } from '../probes/load/attrs.js';
-import { normalQuantile } from '../analysis/stats/special.js';
+import { errorRateMargin } from '../analysis/stats/error-margin.js';
 import type { Experiment, PhaseName, ToleranceSpec } from './model.js';
 
 const PHASES: PhaseName[] = ['before', 'during', 'after'];
@@ -46,8 +46,7 @@ function check(t: ToleranceSpec, a: LoadAttrs, seconds: number, tickMs: number, 
   const requests = a.rate * Math.min(share('canary'), share('control')) * seconds;
   if (t.field.startsWith('errors')) {
     const allowance = t.allowance ?? DEFAULT_ERROR_ALLOWANCE;
-    const z = normalQuantile(1 - alpha);
-    const need = allowance > 0 ? Math.ceil((z * z * (1 - allowance)) / allowance) : Infinity;
+    const need = allowance > 0 ? requestsToPass(t.margin, allowance, alpha) : Infinity;
     if (requests < Math.max(need, t.minSamples)) {
       return need === Infinity
         ? 'with no allowance, cohorts without errors can never show the canary within the factor (write one, like "+ 0.5%")'
@@ -60,6 +59,28 @@ function check(t: ToleranceSpec, a: LoadAttrs, seconds: number, tickMs: number, 
   const perInterval = a.rate * Math.min(share('canary'), share('control')) * (tickMs / 1000);
   if (t.field === 'latency.p99' && perInterval < 100) return `about ${Math.round(perInterval)} requests per interval and cohort: each interval's p99 is nearly its slowest request, too noisy to compare (compare p90 or p95, or lengthen the tick to hold 100)`;
   return undefined;
+}
+
+/**
+ * The fewest requests per cohort with which two error-free cohorts pass the error check, found with
+ * the check itself (the MOVER interval of the difference), so the estimate cannot drift from the test.
+ */
+function requestsToPass(factor: number, allowance: number, alpha: number): number {
+  const passes = (n: number): boolean => errorRateMargin({
+    canary: { errors: 0, requests: n }, control: { errors: 0, requests: n }, factor: Math.max(1, factor), allowance, alpha, minRequests: 1,
+  }).decision === 'pass';
+  let hi = 1;
+  while (!passes(hi)) {
+    if (hi > 1e9) return Infinity;
+    hi *= 2;
+  }
+  let lo = Math.floor(hi / 2);
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (passes(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 /** Requests needed before a check with a perfect system can pass: for a rate, none failing; for a percentile, its upper bound must exist. */

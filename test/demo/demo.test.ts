@@ -33,4 +33,15 @@ describe('the embedded demo (npm start)', function () {
     assert.match(readFileSync(join(tmp.dir, 'demo', 'report.html'), 'utf8'), /<svg class="chart" data-probe="shop" data-signal="latency"/);
     assert.match(r.stdout, /resilience: 1\/3 held \(0\.50\), coverage 3\/3/);
   });
+
+  it('--json prints one JSON document (rows, report, score) and no progress; --only picks experiments', async () => {
+    const r = await runCli(['demo', '--only', 'stall', '--out', join(tmp.dir, 'json'), '--json'], { cwd: tmp.dir, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.rows.length, 1);
+    assert.equal(doc.rows[0].status, 'aborted');
+    assert.equal(doc.surprises, 0);
+    assert.match(doc.report, /report\.html$/);
+    assert.doesNotMatch(r.stderr, /during \d+s \//, 'no live progress with --json');
+  });
 });

@@ -34,13 +34,7 @@ export const COHORT = { mode: 'http', key: 'header:x-user-id', canary: 0.25, con
 export async function startKnownSystem(): Promise<KnownSystem> {
   const closers: (() => Promise<void>)[] = [];
   try {
-    const dep = await listen(createServer((req, res) => {
-      req.resume();
-      setTimeout(() => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"items":[1,2,3]}');
-      }, 2);
-    }));
+    const dep = await startDependency();
     closers.push(dep.close);
     const proxy = await startProxyServer({
       host: '127.0.0.1', port: 0, logger: silentLogger(),
@@ -66,7 +60,8 @@ export async function startKnownSystem(): Promise<KnownSystem> {
   }
 }
 
-async function startService(dependency: string, opts: { timeoutMs: number; fallback: boolean; forward: boolean }): Promise<Service & { close(): Promise<void> }> {
+/** A service that calls `dependency` for every request, with a timeout, maybe a fallback, maybe passing the user key on. */
+export async function startService(dependency: string, opts: { timeoutMs: number; fallback: boolean; forward: boolean }): Promise<Service & { close(): Promise<void> }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
   const stats = { requests: 0, fallbacks: 0, failures: 0 };
   const server = createServer((req, res) => {
@@ -115,6 +110,17 @@ async function startService(dependency: string, opts: { timeoutMs: number; fallb
       await s.close();
     },
   };
+}
+
+/** The dependency: answers every request after 2 ms. */
+export function startDependency(): Promise<{ port: number; close(): Promise<void> }> {
+  return listen(createServer((req, res) => {
+    req.resume();
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"items":[1,2,3]}');
+    }, 2);
+  }));
 }
 
 async function listen(server: Server): Promise<{ port: number; close(): Promise<void> }> {
