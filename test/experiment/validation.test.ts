@@ -140,8 +140,9 @@ describe('experiment validation', () => {
     ].join('\n'));
     const r = await runCli(['validate', file]);
     assert.equal(r.code, 64, r.stdout + r.stderr);
-    const lines = r.stdout.trim().split('\n');
-    assert.equal(lines.length, 3, r.stdout);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.includes('three.yaml:'));
+    assert.equal(lines.length, 3, r.stderr);
+    assert.equal(r.stdout, '', 'problems go to stderr, like run\'s');
     assert.match(lines[0]!, /three\.yaml:2:\d+: phases\.during: is not a duration/);
     assert.match(lines[1]!, /three\.yaml:8:\d+: faults\[0\]\.revert: is required/);
     assert.match(lines[2]!, /three\.yaml:9:\d+: faults\[1\]\.type: unknown fault type "procss"/);

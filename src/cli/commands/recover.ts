@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { forgetFaults, recoverLedger } from '../../engine/recover.js';
 import { parseVarFlags } from '../../experiment/variables.js';
+import { glyph, terminalText } from '../../report/terminal.js';
+import { printProblem } from '../errors.js';
 import { collect, globalOptions, loggerFor } from '../shared.js';
 
 export function recoverCommand(): Command {
@@ -14,7 +16,7 @@ export function recoverCommand(): Command {
       const ledger = globalOptions(cmd).ledger;
       const timeoutMs = Number(opts.timeout);
       if (!Number.isInteger(timeoutMs) || timeoutMs < 100) {
-        process.stderr.write(`firebreak: FIREBREAK_E_USAGE: --timeout must be a whole number of milliseconds >= 100, got "${opts.timeout}"\n`);
+        printProblem('FIREBREAK_E_USAGE', `--timeout must be a whole number of milliseconds >= 100, got "${opts.timeout}"`);
         process.exitCode = EXIT.invalid;
         return;
       }
@@ -30,19 +32,19 @@ export function recoverCommand(): Command {
         logger: loggerFor(cmd),
         timeoutMs,
         vars: parseVarFlags(opts.var),
-        onItem: (item) => process.stdout.write(`${item.ok ? (item.ledgerError ? '↺ reverted, not ledgered' : '↺ reverted') : `✗ could not revert${item.code ? ` (${item.code})` : ''}`} ${item.fault} ${item.id}${item.target ? ` on ${item.target}` : ''}${item.error ? `: ${item.error}` : ''}${item.ledgerError ? ` (ledger: ${item.ledgerError})` : ''}\n`),
+        onItem: (item) => process.stdout.write(terminalText(`${item.ok ? `${glyph('reverted')} reverted${item.ledgerError ? ', not ledgered' : ''}` : `${glyph('failed')} could not revert${item.code ? ` (${item.code})` : ''}`} ${item.fault} ${item.id}${item.target ? ` on ${item.target}` : ''}${item.error ? `: ${item.error}` : ''}${item.ledgerError ? ` (ledger: ${item.ledgerError})` : ''}`) + '\n'),
       });
       for (const u of result.unparsable) {
-        process.stderr.write(`firebreak: FIREBREAK_E_LEDGER_CORRUPT: ${result.ledger}:${u.line}: cannot parse ledger line, skipped (every other line was used): ${JSON.stringify(u.text)}\n`);
+        printProblem('FIREBREAK_E_LEDGER_CORRUPT', `${result.ledger}:${u.line}: cannot parse ledger line, skipped (every other line was used): ${JSON.stringify(u.text)}`);
       }
       if (result.found === 0) process.stdout.write(`nothing to recover in ${result.ledger}\n`);
       else process.stdout.write(`${result.reverted} of ${result.found} fault(s) reverted; ${result.remaining.length} left in ${result.ledger}\n`);
       const unledgered = result.items.filter((i) => i.ledgerError).length;
       if (result.remaining.length) {
-        process.stderr.write(`firebreak: FIREBREAK_E_RECOVER_INCOMPLETE: ${result.remaining.length} fault(s) could not be reverted; fix the cause and run \`firebreak recover\` again\n`);
+        printProblem('FIREBREAK_E_RECOVER_INCOMPLETE', `${result.remaining.length} fault(s) could not be reverted: ${result.remaining.map((r) => `${r.fault} ${r.id}: ${r.error}`).join('; ')}`);
       }
       if (unledgered) {
-        process.stderr.write(`firebreak: FIREBREAK_E_LEDGER_WRITE: ${unledgered} outcome(s) could not be written to ${result.ledger}; their entries stay open: free space and run \`firebreak recover\` again (reverting twice is harmless)\n`);
+        printProblem('FIREBREAK_E_LEDGER_WRITE', `${unledgered} outcome(s) could not be written to ${result.ledger}; their entries stay open: free space and run \`firebreak recover\` again (reverting twice is harmless)`);
       }
       process.exitCode = result.remaining.length === 0 && unledgered === 0 && result.unparsable.length === 0 ? 0 : EXIT.failed;
     });

@@ -4,6 +4,7 @@ import { decidabilityWarnings } from '../../experiment/decidable.js';
 import { expandPaths, loadExperimentFile } from '../../experiment/loader.js';
 import { parseVarFlags } from '../../experiment/variables.js';
 import { EXIT } from '../../errors.js';
+import { printProblem } from '../errors.js';
 import { collect } from '../shared.js';
 
 export function validateCommand(): Command {
@@ -20,13 +21,13 @@ export function validateCommand(): Command {
         const loaded = loadExperimentFile(file, { vars, varFiles: opts.varFile });
         if (loaded.issues.length) {
           bad++;
-          for (const i of loaded.issues) process.stdout.write(formatIssue(i) + '\n');
+          for (const i of loaded.issues) process.stderr.write(formatIssue(i) + '\n');
         } else {
           process.stdout.write(`${file}: ok (${loaded.experiment!.title})\n`);
-          for (const w of decidabilityWarnings(loaded.experiment!)) process.stdout.write(`${file}: warning: ${w}\n`);
+          for (const w of decidabilityWarnings(loaded.experiment!)) process.stderr.write(`${file}: warning: ${w}\n`);
         }
       }
       process.exitCode = bad ? EXIT.invalid : EXIT.valid;
-      if (bad) process.stderr.write(`firebreak: ${bad} of ${files.length} file(s) invalid\n`);
+      if (bad) printProblem('FIREBREAK_E_INVALID', `${bad} of ${files.length} file(s) invalid`);
     });
 }
