@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { EXIT, FirebreakError } from '../errors.js';
 import { createInterruption, type Interruption } from '../engine/context.js';
 import { RunEvents } from '../engine/events.js';
-import { runExperiment, type RunResult } from '../engine/run.js';
+import { runExperiment, type RunOptions, type RunResult } from '../engine/run.js';
 import type { Experiment } from '../experiment/model.js';
 import { attachProgress } from '../report/progress.js';
 import type { Status } from '../engine/journal.js';
@@ -79,7 +79,7 @@ export function trapSignals(events?: RunEvents): { interruption: Interruption; r
 export async function runFromCli(
   cmd: Command,
   experiment: Experiment,
-  opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean },
+  opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean; confirm?: RunOptions['confirm'] },
 ): Promise<RunResult & { interrupted: boolean }> {
   const events = new RunEvents();
   const detach = attachProgress(events, process.stderr, { quiet: Boolean(opts.quiet) });
@@ -91,6 +91,7 @@ export async function runFromCli(
       ...(ledger ? { ledgerPath: ledger } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
       ...(opts.seed ? { seed: opts.seed } : {}),
+      ...(opts.confirm ? { confirm: opts.confirm } : {}),
     });
     return { ...result, interrupted: trap.interruption.soft.signal.aborted };
   } finally {

@@ -31,11 +31,17 @@ export function attachProgress(events: RunEvents, out: Writable & TerminalLike, 
   };
   const unregister = tty ? registerLiveArea(clear) : () => undefined;
   const handlers: [string, (p: any) => void][] = [
-    ['run-started', (p) => line(`${g('start')} ${p.title} (${p.source}) run ${p.runId}: ${p.plan.faults.length} fault(s)${p.plan.targets ? `, ${p.plan.targets.canary.length} of ${p.plan.targets.considered} target(s) in the canary` : ''}`, 'bold')],
+    [
+      'run-started',
+      (p) => {
+        line(`${g('start')} ${p.title} (${p.source}) run ${p.runId}: ${p.plan.faults.length} fault(s)${p.plan.targets ? `, ${p.plan.targets.canary.length} of ${p.plan.targets.considered} target(s) in the canary` : ''}`, 'bold');
+        for (const note of p.plan.notes ?? []) line(`  ${note}`);
+      },
+    ],
     ['phase-started', (p) => line(`${g('phase')} ${p.phase}${p.durationMs ? ` (${formatDuration(p.durationMs)})` : ''}`, 'cyan')],
     ['fault-applied', (p) => line(`  ${g('applied')} applied ${p.description}${p.target ? ` on ${p.target.name}` : ''}`, 'yellow')],
     ['fault-apply-failed', (p) => line(`  ${g('failed')} apply failed: ${p.fault}: ${p.error}`, 'red')],
-    ['fault-reverted', (p) => line(`  ${g('reverted')} reverted ${p.description}${p.target ? ` on ${p.target.name}` : ''}${p.verified ? ' (verified)' : ''}${p.attempts > 1 ? ` after ${p.attempts} attempts` : ''}${p.ledgerError ? `, NOT LEDGERED (${p.ledgerError})` : ''}`, p.ledgerError ? 'red' : 'green')],
+    ['fault-reverted', (p) => line(`  ${g('reverted')} reverted ${p.description}${p.target ? ` on ${p.target.name}` : ''}${p.verified ? ' (verified)' : ''}${p.attempts > 1 ? ` after ${p.attempts} attempts` : ''}${p.ledgerError ? `, NOT LEDGERED (${p.ledgerError})` : ''}${p.reach ? `; ${reachText(p.reach)}` : ''}`, p.ledgerError ? 'red' : 'green')],
     ['fault-revert-failed', (p) => line(`  ${g('failed')} REVERT FAILED ${p.fault} ${p.id} after ${p.attempts} attempts: ${p.error} (run \`firebreak recover\`)`, 'red')],
     ['abort-tripped', (p) => line(`  ${g('stop')} stop condition tripped: ${p.condition}: observed ${JSON.stringify(p.evidence.observed)}`, 'red')],
     ['interrupted', (p) => line(p.hard ? `  ${g('stop')} ${p.signal} again: skipping the after phase (faults are still reverted)` : `  ${g('stop')} ${p.signal}: reverting every fault, then measuring recovery (send again to skip that)`, 'yellow')],
@@ -82,4 +88,12 @@ function fmt(s: TickCohort): string {
 function short(v: unknown, ellipsis: string): string {
   const text = JSON.stringify(v) ?? '';
   return text.length > 120 ? text.slice(0, 120 - ellipsis.length) + ellipsis : text;
+}
+
+/** What a cohort-scoped fault reached while live, and the canary share its point actually saw. */
+export function reachText(reach: { canary?: number; control?: number; untouched?: number }): string {
+  const canary = reach.canary ?? 0;
+  const total = canary + (reach.control ?? 0) + (reach.untouched ?? 0);
+  const share = total > 0 ? ` (canary ${((canary / total) * 100).toFixed(1)}% of ${total} requests)` : ' (no requests passed)';
+  return `reached canary ${canary}, control ${reach.control ?? 0}, untouched ${reach.untouched ?? 0}${share}`;
 }
