@@ -1,13 +1,38 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { FirebreakError } from './errors.js';
+import { explainError } from './util/cause.js';
+import { humanLogStream, type HumanLogOptions } from './log-human.js';
 
 export type { Logger };
 
+/** pino's levels, most severe first; `silent` logs nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** JSON lines (pino's own), or one compact line per record for people (time, level, message, key=value). */
+export const LOG_FORMATS = ['json', 'human'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** A level as given (flag or environment), or a usage error that lists the levels. */
+export function parseLogLevel(value: string, from = 'log level'): LogLevel {
+  const level = value.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(level)) return level as LogLevel;
+  throw new FirebreakError('FIREBREAK_E_USAGE', `${from}: unknown log level ${JSON.stringify(value)} (levels: ${LOG_LEVELS.join(', ')})`);
+}
+
+export function parseLogFormat(value: string, from = 'log format'): LogFormat {
+  const format = value.trim().toLowerCase();
+  if ((LOG_FORMATS as readonly string[]).includes(format)) return format as LogFormat;
+  throw new FirebreakError('FIREBREAK_E_USAGE', `${from}: unknown log format ${JSON.stringify(value)} (formats: ${LOG_FORMATS.join(', ')})`);
+}
+
 /**
- * Structured logs go to stderr as JSON (pino); human output goes to stdout. `redact` hides secrets by
- * value: the secrets registry passes the literal values so they never reach a log line.
+ * Structured logs go to stderr, as JSON (pino) or, for people, in the human format; human output goes
+ * to stdout. Secrets are scrubbed from every record before either format sees it.
  */
-export function createLogger(options: { level?: LevelWithSilent | string; destination?: number; name?: string } = {}): Logger {
-  const level = (options.level ?? process.env.FIREBREAK_LOG_LEVEL ?? 'info') as LevelWithSilent;
+export function createLogger(options: { level?: LevelWithSilent | string; destination?: number; name?: string; format?: LogFormat; human?: HumanLogOptions } = {}): Logger {
+  const level = parseLogLevel(options.level ?? process.env.FIREBREAK_LOG_LEVEL ?? 'info', options.level === undefined ? 'FIREBREAK_LOG_LEVEL' : 'log level');
+  const destination = pino.destination({ fd: options.destination ?? 2, sync: true });
   return pino(
     {
       name: options.name ?? 'firebreak',
@@ -15,14 +40,22 @@ export function createLogger(options: { level?: LevelWithSilent | string; destin
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: serializeError },
       hooks: {
         logMethod(args, method) {
           method.apply(this, args.map((a) => scrub(a)) as Parameters<typeof method>);
         },
       },
     },
-    pino.destination({ fd: options.destination ?? 2, sync: true }),
+    humanLogStream(destination, options.format ?? 'json', options.human ?? { color: false, unicode: true }),
   );
+}
+
+/** An error in a log record: its message one readable line down the cause chain (pino's would repeat each cause). */
+function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, message: explainError(err), ...(typeof code === 'string' ? { code } : {}), stack: err.stack };
 }
 
 /** A logger that drops everything; the default for library use and tests. */
@@ -128,8 +161,12 @@ function scrubValue(value: unknown, seen: WeakSet<object>, replace: (p: (typeof 
   seen.add(value);
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, seen, replace));
   if (value instanceof Error) {
-    const e = new Error(scrubValue(value.message, seen, replace) as string);
+    // Its own fields (code, address, port, a status) and its cause stay: they say why it failed.
+    const cause = value.cause === undefined ? undefined : { cause: scrubValue(value.cause, seen, replace) };
+    const e = new Error(scrubValue(value.message, seen, replace) as string, cause);
+    for (const [k, v] of Object.entries(value)) (e as unknown as Record<string, unknown>)[k] = scrubValue(v, seen, replace);
     e.name = value.name;
+    if (value.stack) e.stack = scrubValue(value.stack, seen, replace) as string;
     return e;
   }
   const proto = Object.getPrototypeOf(value);

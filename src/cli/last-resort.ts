@@ -1,5 +1,6 @@
 import { EXIT, FirebreakError, describeError } from '../errors.js';
-import { createLogger, scrub } from '../log.js';
+import { scrub } from '../log.js';
+import { cliLogger } from './logging.js';
 import { liveRuns, type LiveRun } from '../engine/live-runs.js';
 import { recoverOpen } from '../engine/recover.js';
 
@@ -74,7 +75,7 @@ async function stopAndRevert(run: LiveRun, kind: string): Promise<void> {
   }
   // The run is stuck: applies still in flight get their time to settle, then the ledger is the record.
   await Promise.race([Promise.allSettled([...run.inflight]), delay(LAST_RESORT_MS.perCall)]);
-  const logger = createLogger({ level: process.env.FIREBREAK_LOG_LEVEL ?? 'warn' });
+  const logger = cliLogger(undefined);
   const result = await recoverOpen(run.ledger, { logger, timeoutMs: LAST_RESORT_MS.perCall });
   for (const item of result.items) {
     process.stderr.write(`firebreak: ${item.ok ? 'reverted' : 'could not revert'} ${item.fault} ${item.id}${item.error ? `: ${item.error}` : ''}\n`);

@@ -7,17 +7,18 @@ import { recoverCommand } from './commands/recover.js';
 import { injectCommand } from './commands/inject.js';
 import { extraCommands } from './commands/index.js';
 import { commandRunning, installLastResort } from './last-resort.js';
-import { reportError } from './shared.js';
+import { reportError } from './errors.js';
+import { addLoggingOptions } from './logging.js';
 
 /** Builds the `firebreak` program; exported so tests can drive it in-process. */
 export function buildProgram(): Command {
   const program = new Command('firebreak')
     .description('Chaos experiments as steady-state hypotheses: faults to a canary cohort, judged against a control, always reverted.')
     .version(VERSION, '-V, --version')
-    .option('--log-level <level>', 'pino log level for the JSON logs on stderr (fatal, error, warn, info, debug, trace, silent)')
     .option('--ledger <file>', 'fault ledger (default .firebreak/ledger.jsonl, or FIREBREAK_LEDGER)')
     .showHelpAfterError()
     .exitOverride();
+  addLoggingOptions(program);
   for (const cmd of [runCommand(), validateCommand(), recoverCommand(), injectCommand(), ...extraCommands()]) {
     program.addCommand(cmd.exitOverride());
   }

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDuration, timerProblem } from '../util/duration.js';
+import type { ErrorCode } from '../errors.js';
+import { printProblem } from './errors.js';
 
 /** `--json` and `-q` as every command that prints a result takes them. */
 export interface OutputFlags {
@@ -44,6 +46,11 @@ export class Output {
 
   problem(text: string): void {
     process.stderr.write(`${text}\n`);
+  }
+
+  /** A coded error, on stderr with its hint lines (printed with --json too). */
+  error(code: ErrorCode, message: string): void {
+    printProblem(code, message);
   }
 }
 

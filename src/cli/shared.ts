@@ -1,16 +1,17 @@
 import { Command } from 'commander';
 import type { Logger } from 'pino';
-import { createLogger } from '../log.js';
-import { EXIT, FirebreakError, isFirebreakError } from '../errors.js';
+import { EXIT, FirebreakError } from '../errors.js';
 import { createInterruption, type Interruption } from '../engine/context.js';
 import { RunEvents } from '../engine/events.js';
 import { runExperiment, type RunOptions, type RunResult } from '../engine/run.js';
 import type { Experiment } from '../experiment/model.js';
 import { attachProgress } from '../report/progress.js';
 import type { Status } from '../engine/journal.js';
+import { cliLogger } from './logging.js';
+
+export { reportError } from './errors.js';
 
 export interface GlobalOptions {
-  logLevel?: string;
   ledger?: string;
 }
 
@@ -19,7 +20,7 @@ export function globalOptions(cmd: Command): GlobalOptions {
 }
 
 export function loggerFor(cmd: Command): Logger {
-  return createLogger({ level: globalOptions(cmd).logLevel ?? process.env.FIREBREAK_LOG_LEVEL ?? 'warn' });
+  return cliLogger(cmd);
 }
 
 /** Repeated options collect into a list: `--var a=1 --var b=2`. */
@@ -71,19 +72,9 @@ export function trapSignals(events?: RunEvents): { interruption: Interruption; r
   };
 }
 
-/** Prints an error the way every command does and returns its exit code. */
-export function reportError(err: unknown): number {
-  if (isFirebreakError(err)) {
-    process.stderr.write(`firebreak: ${err.code}: ${err.message}\n`);
-    return err.exitCode;
-  }
-  process.stderr.write(`firebreak: ${(err as Error)?.stack ?? String(err)}\n`);
-  return EXIT.failed;
-}
-
 /**
  * Runs one experiment the way every command does: progress on stderr, stop signals trapped (first
- * interrupts, second skips the after phase), the global --ledger and --log-level honoured.
+ * interrupts, second skips the after phase), the global --ledger and logging options honoured.
  */
 export async function runFromCli(
   cmd: Command,

@@ -1,4 +1,5 @@
 import { FirebreakError } from '../errors.js';
+import { explainError } from '../util/cause.js';
 import { collectIssues } from '../experiment/issues.js';
 import { selectTargets } from '../cohort/select.js';
 import { withTimeout } from '../util/abort.js';
@@ -55,7 +56,7 @@ export async function connectDrivers(ctx: RunContext, purpose: 'run' | 'dry-run'
       // A connect that finishes after its deadline must not leave a server or an agent open.
       attempt?.then((late) => driver.disconnect?.(late)).catch(() => undefined);
       if (err instanceof FirebreakError) throw err;
-      throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `driver "${name}" could not connect: ${(err as Error).message}`, { cause: err });
+      throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `driver "${name}" could not connect: ${explainError(err)}`, { cause: err });
     });
     const handle: DriverHandle = { driver, config, connection };
     ctx.drivers.set(name, handle);

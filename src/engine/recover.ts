@@ -105,14 +105,18 @@ export async function recoverOpen(ledger: Ledger, opts: Omit<RecoverOptions, 'le
   }
   const items: RecoverItem[] = [];
   const open = ledger.openFaults().reverse();
+  logger.info({ ledger: ledger.path, open: open.length }, `recover: ${open.length} open fault(s) in the ledger`);
   for (const o of open) {
     let item: RecoverItem;
+    logger.info({ id: o.id, fault: o.fault, runId: o.runId, target: o.target?.name }, `recovering ${o.description ?? o.fault}`);
     try {
       item = await recoverOne(o, { registry, logger, ledger, timeoutMs, vars: opts.vars ?? {} });
     } catch (err) {
       item = { id: o.id, fault: o.fault, ok: false, attempts: 0, error: describeError(err).message };
     }
     items.push(item);
+    if (item.ok) logger.info({ id: o.id, fault: o.fault, attempts: item.attempts, ledgerError: item.ledgerError }, `recovered ${o.description ?? o.fault}`);
+    else logger.error({ id: o.id, fault: o.fault, code: item.code, err: item.error }, `could not recover ${o.description ?? o.fault}`);
     opts.onItem?.(item, o);
   }
   return { ledger: ledger.path, found: open.length, reverted: items.filter((i) => i.ok).length, remaining: items.filter((i) => !i.ok), items, unparsable };

@@ -55,12 +55,14 @@ export async function revertWithRetries(job: RevertJob): Promise<RevertOutcome> 
     let verified: boolean | undefined;
     let verifyDetail: string | undefined;
     try {
+      job.logger.debug({ id: job.id, fault: job.fault.type, attempt, state: job.state }, 'reverting');
       await withTimeout(`reverting ${job.fault.type} ${job.id}`, budget, (signal) => job.fault.revert(ctx(signal), job.state), undefined, { settleMs: budget });
       const fault = job.fault;
       if (canVerify(fault)) {
         const v = await withTimeout(`verifying the revert of ${fault.type} ${job.id}`, budget, (signal) => fault.verify(ctx(signal), job.state));
         verified = v.ok;
         verifyDetail = v.detail;
+        job.logger.info({ id: job.id, fault: fault.type, ok: v.ok, detail: v.detail }, v.ok ? 'verified the revert' : 'the revert did not take');
         if (!v.ok) throw new Error(`revert did not take: ${v.detail ?? 'verification failed'}`);
       }
     } catch (err) {

@@ -16,6 +16,7 @@ import { afterPhase, beforePhase, duringPhase, injectPhase, judgeDuring, recordE
 import { checkLedgerClean, connectDrivers, disconnectDrivers, resolvePlan } from './plan.js';
 import { decideVerdict } from './verdict.js';
 import { reachEvidence } from './reach.js';
+import { logRunEvents } from './log-events.js';
 
 export interface RunOptions {
   registry?: Registry;
@@ -55,6 +56,15 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
   const runId = opts.runId ?? newRunId();
   const logger = (opts.logger ?? silentLogger()).child({ runId });
   const events = opts.events ?? new RunEvents();
+  const unlog = logRunEvents(events, logger);
+  try {
+    return await lifecycle(experiment, opts, { runId, logger, events });
+  } finally {
+    unlog();
+  }
+}
+
+async function lifecycle(experiment: Experiment, opts: RunOptions, { runId, logger, events }: { runId: string; logger: Logger; events: RunEvents }): Promise<RunResult> {
   const interruption = opts.interruption ?? createInterruption();
   const startedAt = new Date();
   const journal: Journal = {
@@ -137,7 +147,8 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
     journal.interrupted ??= { signal: interruption.reason ?? 'SIGINT', at: new Date().toISOString(), skippedAfter: interruption.hard.signal.aborted };
   }
   if (revertFailures.length) {
-    journal.errors.push({ phase: 'revert', code: 'FIREBREAK_E_REVERT', message: `could not revert ${revertFailures.join(', ')}: they stay in the ledger for \`firebreak recover\`` });
+    const why = (id: string): string => journal.faults.find((f) => f.id === id)?.error ?? 'unknown';
+    journal.errors.push({ phase: 'revert', code: 'FIREBREAK_E_REVERT', message: `could not revert ${revertFailures.map((id) => `${id} (${why(id)})`).join(', ')}: they stay in the ledger for \`firebreak recover\`` });
   }
   // A ledger that could not record a revert leaves an open entry behind: the run did not fully do its job.
   const ledgerTrouble = journal.errors.some((e) => e.code === 'FIREBREAK_E_LEDGER_WRITE');

@@ -2,41 +2,50 @@ import type { Writable } from 'node:stream';
 import { formatDuration } from '../util/duration.js';
 import { scrub } from '../log.js';
 import type { RunEvents, TickCohort } from '../engine/events.js';
+import { GLYPHS, glyph, paint, registerLiveArea, terminalStyle, terminalText, wrapLine, type Paint, type TerminalLike, type TerminalStyle } from './terminal.js';
 
 const COHORT_ORDER = ['canary', 'control', 'untouched', 'all'] as const;
 
 /**
  * Terminal progress: on a TTY a status block redrawn every tick (phase, time left, the four signals
- * per cohort); elsewhere one plain line per tick and per lifecycle event.
+ * per cohort); elsewhere one plain line per tick and per lifecycle event. On a TTY every line fits its
+ * width (long ones are wrapped between words, never by the terminal); colour only where wanted
+ * (NO_COLOR, FORCE_COLOR, `--no-color`); ASCII glyphs where Unicode cannot be shown.
  */
-export function attachProgress(events: RunEvents, out: Writable & { isTTY?: boolean; columns?: number }, opts: { quiet?: boolean } = {}): () => void {
+export function attachProgress(events: RunEvents, out: Writable & TerminalLike, opts: { quiet?: boolean; style?: Partial<TerminalStyle> } = {}): () => void {
   if (opts.quiet) return () => undefined;
   const tty = Boolean(out.isTTY);
+  const style: TerminalStyle = { ...terminalStyle(out), ...opts.style };
+  const g = (name: keyof typeof GLYPHS): string => glyph(name, style);
   let drawn = 0;
   const clear = (): void => {
     if (tty && drawn > 0) out.write(`\x1b[${drawn}A\x1b[0J`);
     drawn = 0;
   };
-  const line = (text: string): void => {
+  // Lines for the terminal: scrubbed whole (a secret cut in two would no longer be recognised), then fitted.
+  const fit = (text: string, colour?: Paint): string[] =>
+    wrapLine(terminalText(scrub(text), style), style.columns).map((l) => paint(style, colour, l));
+  const line = (text: string, colour?: Paint): void => {
     clear();
-    out.write(scrub(text) + '\n');
+    out.write(fit(text, colour).join('\n') + '\n');
   };
+  const unregister = tty ? registerLiveArea(clear) : () => undefined;
   const handlers: [string, (p: any) => void][] = [
     [
       'run-started',
       (p) => {
-        line(`▶ ${p.title} (${p.source}) run ${p.runId}: ${p.plan.faults.length} fault(s)${p.plan.targets ? `, ${p.plan.targets.canary.length} of ${p.plan.targets.considered} target(s) in the canary` : ''}`);
+        line(`${g('start')} ${p.title} (${p.source}) run ${p.runId}: ${p.plan.faults.length} fault(s)${p.plan.targets ? `, ${p.plan.targets.canary.length} of ${p.plan.targets.considered} target(s) in the canary` : ''}`, 'bold');
         for (const note of p.plan.notes ?? []) line(`  ${note}`);
       },
     ],
-    ['phase-started', (p) => line(`· ${p.phase}${p.durationMs ? ` (${formatDuration(p.durationMs)})` : ''}`)],
-    ['fault-applied', (p) => line(`  ⚡ applied ${p.description}${p.target ? ` on ${p.target.name}` : ''}`)],
-    ['fault-apply-failed', (p) => line(`  ✗ apply failed: ${p.fault}: ${p.error}`)],
-    ['fault-reverted', (p) => line(`  ↺ reverted ${p.description}${p.target ? ` on ${p.target.name}` : ''}${p.verified ? ' (verified)' : ''}${p.attempts > 1 ? ` after ${p.attempts} attempts` : ''}${p.ledgerError ? `, NOT LEDGERED (${p.ledgerError})` : ''}${p.reach ? `; ${reachText(p.reach)}` : ''}`)],
-    ['fault-revert-failed', (p) => line(`  ✗ REVERT FAILED ${p.fault} ${p.id} after ${p.attempts} attempts: ${p.error} (run \`firebreak recover\`)`)],
-    ['abort-tripped', (p) => line(`  ■ stop condition tripped: ${p.condition}: observed ${JSON.stringify(p.evidence.observed)}`)],
-    ['interrupted', (p) => line(p.hard ? `  ■ ${p.signal} again: skipping the after phase (faults are still reverted)` : `  ■ ${p.signal}: reverting every fault, then measuring recovery (send again to skip that)`)],
-    ['probe-result', (p) => line(`  ? ${p.probe}: ${p.result.status === 'ok' ? short(p.result.value) : `error: ${p.result.error?.message}`}`)],
+    ['phase-started', (p) => line(`${g('phase')} ${p.phase}${p.durationMs ? ` (${formatDuration(p.durationMs)})` : ''}`, 'cyan')],
+    ['fault-applied', (p) => line(`  ${g('applied')} applied ${p.description}${p.target ? ` on ${p.target.name}` : ''}`, 'yellow')],
+    ['fault-apply-failed', (p) => line(`  ${g('failed')} apply failed: ${p.fault}: ${p.error}`, 'red')],
+    ['fault-reverted', (p) => line(`  ${g('reverted')} reverted ${p.description}${p.target ? ` on ${p.target.name}` : ''}${p.verified ? ' (verified)' : ''}${p.attempts > 1 ? ` after ${p.attempts} attempts` : ''}${p.ledgerError ? `, NOT LEDGERED (${p.ledgerError})` : ''}${p.reach ? `; ${reachText(p.reach)}` : ''}`, p.ledgerError ? 'red' : 'green')],
+    ['fault-revert-failed', (p) => line(`  ${g('failed')} REVERT FAILED ${p.fault} ${p.id} after ${p.attempts} attempts: ${p.error} (run \`firebreak recover\`)`, 'red')],
+    ['abort-tripped', (p) => line(`  ${g('stop')} stop condition tripped: ${p.condition}: observed ${JSON.stringify(p.evidence.observed)}`, 'red')],
+    ['interrupted', (p) => line(p.hard ? `  ${g('stop')} ${p.signal} again: skipping the after phase (faults are still reverted)` : `  ${g('stop')} ${p.signal}: reverting every fault, then measuring recovery (send again to skip that)`, 'yellow')],
+    ['probe-result', (p) => line(`  ${g('probe')} ${p.probe}: ${p.result.status === 'ok' ? short(p.result.value, g('ellipsis')) : `error: ${p.result.error?.message}`}`, p.result.status === 'ok' ? undefined : 'red')],
     [
       'tick',
       (p) => {
@@ -52,16 +61,17 @@ export function attachProgress(events: RunEvents, out: Writable & { isTTY?: bool
         const head = `  ${p.phase} ${formatDuration(p.elapsedMs)} / ${formatDuration(p.durationMs)}, ${formatDuration(left)} left`;
         if (tty) {
           clear();
-          const block = [head, ...rows.map((r) => `    ${r}`)];
+          const block = [...fit(head, 'dim'), ...rows.flatMap((r) => fit(`    ${r}`))];
           out.write(block.join('\n') + '\n');
           drawn = block.length;
-        } else out.write(`${head}${rows.length ? ' | ' + rows.join(' | ') : ''}\n`);
+        } else out.write(terminalText(`${head}${rows.length ? ' | ' + rows.join(' | ') : ''}`, style) + '\n');
       },
     ],
     ['run-ended', () => clear()],
   ];
   for (const [name, h] of handlers) events.on(name, h);
   return () => {
+    unregister();
     for (const [name, h] of handlers) events.off(name, h);
   };
 }
@@ -75,9 +85,9 @@ function fmt(s: TickCohort): string {
   return `${s.rate.toFixed(0)}/s err ${(s.errorRate * 100).toFixed(1)}% ${latency}${sat}${waiting}${dropped}`;
 }
 
-function short(v: unknown): string {
+function short(v: unknown, ellipsis: string): string {
   const text = JSON.stringify(v) ?? '';
-  return text.length > 120 ? text.slice(0, 117) + '...' : text;
+  return text.length > 120 ? text.slice(0, 120 - ellipsis.length) + ellipsis : text;
 }
 
 /** What a cohort-scoped fault reached while live, and the canary share its point actually saw. */

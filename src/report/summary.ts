@@ -1,18 +1,23 @@
 import { reachText } from './progress.js';
 import type { Journal } from '../engine/journal.js';
+import { hintLines } from '../errors.js';
+import { glyph, terminalText, unicodeWanted } from './terminal.js';
 
-const MARK: Record<string, string> = { pass: '✓', fail: '✗', inconclusive: '?', error: '!' };
+const MARKS = ['pass', 'fail', 'inconclusive', 'error'] as const;
 
-/** The human summary of one run, printed on stdout. */
+/** The human summary of one run, printed on stdout (ASCII only where the terminal cannot show more). */
 export function formatSummary(j: Journal, journalPath?: string): string {
+  const style = { unicode: unicodeWanted() };
+  const mark = (outcome: string): string => ((MARKS as readonly string[]).includes(outcome) ? glyph(outcome as (typeof MARKS)[number], style) : '-');
   const lines = [`${j.experiment.title}: ${j.verdict.status.toUpperCase()} (exit ${j.verdict.exitCode})`, `  ${j.verdict.reason}`];
+  for (const h of hints(j)) lines.push(`  hint: ${h}`);
   for (const w of j.warnings ?? []) lines.push(`  ! WARNING: ${w}`);
   for (const e of j.verdict.evidence) {
     const extra = [e.test, e.pValue !== undefined ? `p=${e.pValue.toPrecision(3)}` : undefined, e.interval ? `CI [${e.interval.map((x) => x.toPrecision(3)).join(', ')}]` : undefined, samplesText(e.samples)]
       .filter(Boolean)
       .join(', ');
     const seen = e.observed === null || e.observed === undefined ? 'nothing' : typeof e.observed === 'string' ? e.observed : JSON.stringify(e.observed);
-    lines.push(`  ${MARK[e.outcome] ?? '-'} [${e.phase ?? ''}${e.cohort ? `/${e.cohort}` : ''}] ${e.check}: observed ${seen}${extra ? ` (${extra})` : ''}`);
+    lines.push(`  ${mark(e.outcome)} [${e.phase ?? ''}${e.cohort ? `/${e.cohort}` : ''}] ${e.check}: observed ${seen}${extra ? ` (${extra})` : ''}`);
     if (e.outcome !== 'pass' && e.reason) lines.push(`      ${e.reason}`);
     if (e.note) lines.push(`      note: ${e.note}`);
   }
@@ -28,7 +33,15 @@ export function formatSummary(j: Journal, journalPath?: string): string {
     lines.push(`  fault ${f.id} ${f.description}${f.target ? ` on ${f.target.name}` : ''}: ${f.revertedAt ? (f.ledgerError ? 'reverted, not ledgered' : 'reverted') : f.appliedAt ? 'NOT REVERTED' : 'not applied'}${f.error ? ` (${f.error})` : ''}${f.reach ? `; ${reachText(f.reach)}` : ''}`);
   }
   if (journalPath) lines.push(`  journal: ${journalPath}`);
-  return lines.join('\n');
+  return terminalText(lines.join('\n'), style);
+}
+
+/** What to do about the errors of a run that could not do its job: each cause's hint, each code's. */
+function hints(j: Journal): string[] {
+  const out = new Set<string>();
+  for (const e of j.errors) if (e.code !== 'FIREBREAK_E_INTERRUPTED') for (const h of hintLines(e.code, e.message)) out.add(h);
+  for (const e of j.verdict.evidence) if (e.outcome === 'error') for (const h of hintLines('FIREBREAK_E_PROBE', e.reason ?? '')) out.add(h);
+  return [...out];
 }
 
 /** A table of verdicts for several runs (suites, the demo). */
@@ -36,7 +49,7 @@ export function formatVerdictTable(rows: { title: string; status: string; exitCo
   const w = Math.max(10, ...rows.map((r) => r.title.length));
   const s = Math.max(7, ...rows.map((r) => r.status.length));
   const head = `${'experiment'.padEnd(w)}  ${'verdict'.padEnd(s)}  why`;
-  return [head, '-'.repeat(head.length + 20), ...rows.map((r) => `${r.title.padEnd(w)}  ${r.status.padEnd(s)}  ${r.reason.length > 110 ? r.reason.slice(0, 107) + '...' : r.reason}`)].join('\n');
+  return terminalText([head, '-'.repeat(head.length + 20), ...rows.map((r) => `${r.title.padEnd(w)}  ${r.status.padEnd(s)}  ${r.reason.length > 110 ? r.reason.slice(0, 107) + '...' : r.reason}`)].join('\n'));
 }
 
 /** The sample sizes a check stood on, in a few words. */

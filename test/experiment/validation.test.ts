@@ -140,10 +140,11 @@ describe('experiment validation', () => {
     ].join('\n'));
     const r = await runCli(['validate', file]);
     assert.equal(r.code, 64, r.stdout + r.stderr);
-    // Problems go to stderr (the same stream as run's), then the count.
-    const lines = r.stderr.trim().split('\n');
-    assert.equal(lines.length, 4, r.stderr);
-    assert.match(lines[3]!, /1 of 1 file\(s\) invalid/);
+    // Problems go to stderr (the same stream as run's), then the count and what to do.
+    const lines = r.stderr.trim().split('\n').filter((l) => l.includes('three.yaml:'));
+    assert.equal(lines.length, 3, r.stderr);
+    assert.equal(r.stdout, '', 'nothing on stdout');
+    assert.match(r.stderr, /FIREBREAK_E_INVALID: 1 of 1 file\(s\) invalid\n {2}hint: /);
     assert.match(lines[0]!, /three\.yaml:2:\d+: phases\.during: is not a duration/);
     assert.match(lines[1]!, /three\.yaml:8:\d+: faults\[0\]\.revert: is required/);
     assert.match(lines[2]!, /three\.yaml:9:\d+: faults\[1\]\.type: unknown fault type "procss"/);

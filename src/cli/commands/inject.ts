@@ -78,6 +78,7 @@ export function injectCommand(): Command {
       const loaded = buildExperimentObject(definition, { registry });
       if (!loaded.experiment) {
         for (const i of loaded.issues) out.problem(formatIssue({ ...i, file: '<command line>' }).replace(/faults\[0\]\./, '--'));
+        out.error('FIREBREAK_E_INVALID', `${type}: ${loaded.issues.length} problem(s) with its options; nothing was touched`);
         process.exitCode = EXIT.invalid;
         return;
       }

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { EXIT, describeError } from '../../errors.js';
-import { createLogger } from '../../log.js';
+import { explainError } from '../../util/cause.js';
+import { printProblem } from '../errors.js';
+import { cliLogger } from '../logging.js';
 import { startProxyServer, type ProxyConfig, type ProxyServer } from '../../proxy/index.js';
 import { collect, STOP_SIGNALS } from '../shared.js';
 
@@ -16,7 +18,7 @@ interface ProxyFlags {
 
 /**
  * `firebreak proxy`: runs the embedded Toxiproxy-compatible server until SIGINT, SIGTERM, SIGHUP or SIGQUIT. Prints the API
- * URL on stdout; logs JSON to stderr. `--config` populates proxies from a Toxiproxy-style JSON array.
+ * URL on stdout; logs to stderr. `--config` populates proxies from a Toxiproxy-style JSON array.
  */
 export function proxyCommand(): Command {
   return new Command('proxy')
@@ -44,8 +46,7 @@ Examples:
         if (typeof loaded === 'string') return fail(EXIT.invalid, loaded);
         proxies = loaded;
       }
-      const globals = cmd.optsWithGlobals() as { logLevel?: string };
-      const logger = createLogger({ level: globals.logLevel ?? process.env.FIREBREAK_LOG_LEVEL ?? 'info' });
+      const logger = cliLogger(cmd, 'info');
       let server: ProxyServer;
       try {
         const token = flags.token ?? (process.env.FIREBREAK_PROXY_TOKEN || undefined);
@@ -54,7 +55,9 @@ Examples:
           ...(token ? { token } : {}), ...(flags.allowNonLoopback ? { allowNonLoopback: true } : {}),
         });
       } catch (err) {
-        return fail(EXIT.failed, `could not start the proxy server: ${describeError(err).message}`);
+        printProblem('FIREBREAK_E_PROXY', `could not start the proxy server: ${explainError(err)}`);
+        process.exitCode = EXIT.failed;
+        return;
       }
       process.stdout.write(`${server.url}\n`);
       const sig = await untilSignal();

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { EXIT, FirebreakError } from '../../errors.js';
 import { forgetFaults, recoverLedger } from '../../engine/recover.js';
 import { parseVarFlags } from '../../experiment/variables.js';
+import { glyph, terminalText } from '../../report/terminal.js';
+import { printProblem } from '../errors.js';
 import { durationOption, Output, withOutputFlags, type OutputFlags } from '../output.js';
 import { collect, globalOptions, loggerFor } from '../shared.js';
 
@@ -40,20 +42,20 @@ Examples:
         logger: loggerFor(cmd),
         timeoutMs,
         vars: parseVarFlags(opts.var),
-        onItem: (item) => out.result(`${item.ok ? (item.ledgerError ? '↺ reverted, not ledgered' : '↺ reverted') : `✗ could not revert${item.code ? ` (${item.code})` : ''}`} ${item.fault} ${item.id}${item.target ? ` on ${item.target}` : ''}${item.error ? `: ${item.error}` : ''}${item.ledgerError ? ` (ledger: ${item.ledgerError})` : ''}`),
+        onItem: (item) => out.result(terminalText(`${item.ok ? `${glyph('reverted')} reverted${item.ledgerError ? ', not ledgered' : ''}` : `${glyph('failed')} could not revert${item.code ? ` (${item.code})` : ''}`} ${item.fault} ${item.id}${item.target ? ` on ${item.target}` : ''}${item.error ? `: ${item.error}` : ''}${item.ledgerError ? ` (ledger: ${item.ledgerError})` : ''}`)),
       });
       for (const u of result.unparsable) {
-        process.stderr.write(`firebreak: FIREBREAK_E_LEDGER_CORRUPT: ${result.ledger}:${u.line}: cannot parse ledger line, skipped (every other line was used): ${JSON.stringify(u.text)}\n`);
+        printProblem('FIREBREAK_E_LEDGER_CORRUPT', `${result.ledger}:${u.line}: cannot parse ledger line, skipped (every other line was used): ${JSON.stringify(u.text)}`);
       }
       if (result.found === 0) out.note(`nothing to recover in ${result.ledger}`);
       else out.result(`${result.reverted} of ${result.found} fault(s) reverted; ${result.remaining.length} left in ${result.ledger}`);
       out.document(result);
       const unledgered = result.items.filter((i) => i.ledgerError).length;
       if (result.remaining.length) {
-        process.stderr.write(`firebreak: FIREBREAK_E_RECOVER_INCOMPLETE: ${result.remaining.length} fault(s) could not be reverted; fix the cause and run \`firebreak recover\` again\n`);
+        printProblem('FIREBREAK_E_RECOVER_INCOMPLETE', `${result.remaining.length} fault(s) could not be reverted: ${result.remaining.map((r) => `${r.fault} ${r.id}: ${r.error}`).join('; ')}`);
       }
       if (unledgered) {
-        process.stderr.write(`firebreak: FIREBREAK_E_LEDGER_WRITE: ${unledgered} outcome(s) could not be written to ${result.ledger}; their entries stay open: free space and run \`firebreak recover\` again (reverting twice is harmless)\n`);
+        printProblem('FIREBREAK_E_LEDGER_WRITE', `${unledgered} outcome(s) could not be written to ${result.ledger}; their entries stay open: free space and run \`firebreak recover\` again (reverting twice is harmless)`);
       }
       process.exitCode = result.remaining.length === 0 && unledgered === 0 && result.unparsable.length === 0 ? 0 : EXIT.failed;
     });

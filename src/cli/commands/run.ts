@@ -11,6 +11,7 @@ import { decidabilityWarnings } from '../../experiment/decidable.js';
 import { History, runEntryOf } from '../../history/history.js';
 import { reportSuiteOfJournals } from '../../report/model.js';
 import { parseReportSpec, writeReports } from '../../report/write.js';
+import { printProblem } from '../errors.js';
 import { collect, runFromCli, worstExit } from '../shared.js';
 
 interface RunFlags {
@@ -58,7 +59,7 @@ Examples:
       const invalid = loaded.filter((l) => l.issues.length);
       if (invalid.length) {
         for (const l of invalid) for (const i of l.issues) process.stderr.write(formatIssue(i) + '\n');
-        process.stderr.write(`firebreak: ${invalid.length} of ${files.length} experiment(s) invalid; nothing was run\n`);
+        printProblem('FIREBREAK_E_INVALID', `${invalid.length} of ${files.length} experiment(s) invalid; nothing was run`);
         process.exitCode = EXIT.invalid;
         return;
       }

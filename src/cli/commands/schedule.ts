@@ -10,6 +10,7 @@ import { runScheduledSuite } from '../../schedule/run-slot.js';
 import { SchedulerState } from '../../schedule/state.js';
 import { Output, withOutputFlags, type OutputFlags } from '../output.js';
 import { globalOptions, loggerFor, trapSignals } from '../shared.js';
+import { printProblem } from '../errors.js';
 
 interface Common extends OutputFlags {
   schedules?: string;
@@ -141,7 +142,7 @@ function load(file: string): Schedule[] | undefined {
   const loaded = loadSchedulesFile(file);
   if (loaded.schedules) return loaded.schedules;
   for (const i of loaded.issues) process.stderr.write(formatIssue(i) + '\n');
-  process.stderr.write(`firebreak: ${file} is not valid\n`);
+  printProblem('FIREBREAK_E_INVALID', `${file} is not valid`);
   process.exitCode = EXIT.invalid;
   return undefined;
 }

@@ -10,6 +10,7 @@ import { runScheduledSuite } from '../../schedule/run-slot.js';
 import { Scheduler } from '../../schedule/scheduler.js';
 import { SchedulerState } from '../../schedule/state.js';
 import { globalOptions, loggerFor, trapSignals } from '../shared.js';
+import { printProblem } from '../errors.js';
 
 interface ServeFlags {
   schedules: string;
@@ -41,7 +42,7 @@ Examples:
       const loaded = loadSchedulesFile(flags.schedules);
       if (!loaded.schedules) {
         for (const i of loaded.issues) process.stderr.write(formatIssue(i) + '\n');
-        process.stderr.write(`firebreak: ${flags.schedules} is not valid; nothing was scheduled\n`);
+        printProblem('FIREBREAK_E_INVALID', `${flags.schedules} is not valid; nothing was scheduled`);
         process.exitCode = EXIT.invalid;
         return;
       }

@@ -10,6 +10,7 @@ import { parseReportSpec, writeReports, type ReportSpec } from '../../report/wri
 import { loadSuiteExperiments, runSuite, type SuiteResult } from '../../suite/run.js';
 import { loadSuiteFile } from '../../suite/load.js';
 import { collect, globalOptions, loggerFor, trapSignals } from '../shared.js';
+import { printProblem } from '../errors.js';
 
 interface SuiteFlags {
   journal: string;
@@ -43,14 +44,14 @@ experiment that could not test, a guard that halted the suite); 4 a fault could 
       const { suite, issues } = loadSuiteFile(file);
       if (!suite) {
         for (const i of issues) process.stderr.write(formatIssue(i) + '\n');
-        process.stderr.write(`firebreak: ${file} is not a valid suite; nothing was run\n`);
+        printProblem('FIREBREAK_E_INVALID', `${file} is not a valid suite; nothing was run`);
         process.exitCode = EXIT.invalid;
         return;
       }
       const experiments = loadSuiteExperiments(suite);
       if (experiments.issues.length) {
         for (const i of experiments.issues) process.stderr.write(formatIssue(i) + '\n');
-        process.stderr.write(`firebreak: ${experiments.loaded.filter((l) => l.issues.length).length} experiment(s) of the suite are invalid; nothing was run\n`);
+        printProblem('FIREBREAK_E_INVALID', `${experiments.loaded.filter((l) => l.issues.length).length} experiment(s) of the suite are invalid; nothing was run`);
         process.exitCode = EXIT.invalid;
         return;
       }

@@ -26,8 +26,9 @@ export function validateCommand(): Command {
     'one JSON document: every file with its problems and warnings',
   )
     .addHelpText('after', `
-Problems go to stderr as file:line:column: path: message (expected ...); "ok" lines and warnings
-about checks that can never decide go to stdout. Exit 0 when every file is valid, 64 otherwise.
+Problems go to stderr as file:line:column: path: message (expected ...), and so do warnings about
+checks that can never decide, as with run; "ok" lines go to stdout. Exit 0 when every file is valid,
+64 otherwise.
 
 Examples:
   firebreak validate experiments/
@@ -48,10 +49,10 @@ Examples:
       for (const r of results) {
         if (!out.json) for (const i of r.issues) out.problem(formatIssue(i));
         if (r.valid) out.note(`${r.file}: ok (${r.title})`);
-        for (const w of r.warnings) out.result(`${r.file}: warning: ${w}`);
+        if (!out.json) for (const w of r.warnings) out.problem(`${r.file}: warning: ${w}`);
       }
       out.document({ valid: results.length - bad, invalid: bad, files: results, skipped });
       process.exitCode = bad ? EXIT.invalid : EXIT.valid;
-      if (bad && !out.json) out.problem(`firebreak: ${bad} of ${files.length} file(s) invalid`);
+      if (bad && !out.json) out.error('FIREBREAK_E_INVALID', `${bad} of ${files.length} file(s) invalid`);
     });
 }

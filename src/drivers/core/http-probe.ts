@@ -1,4 +1,5 @@
 import { FirebreakError } from '../../errors.js';
+import { explainError } from '../../util/cause.js';
 import type { ValueProbeType } from '../../probes/types.js';
 import { readDuration, readString, readStringMap, rejectUnknown } from './attrs.js';
 import type { AttributeDoc } from '../../experiment/attributes.js';
@@ -45,7 +46,8 @@ export const httpProbe: ValueProbeType<HttpProbeAttrs> = {
     try {
       res = await fetch(a.url, { method: a.method, ...(a.headers ? { headers: a.headers } : {}), ...(a.body !== undefined ? { body: a.body } : {}), signal });
     } catch (err) {
-      throw new FirebreakError('FIREBREAK_E_PROBE', `${a.method} ${a.url} failed: ${(err as Error).message}`, { cause: err });
+      const why = signal.aborted && !ctx.signal.aborted ? `no answer within ${Math.min(a.timeoutMs, ctx.timeoutMs)} ms (ETIMEDOUT)` : explainError(err);
+      throw new FirebreakError('FIREBREAK_E_PROBE', `${a.method} ${a.url} failed: ${why}`, { cause: err });
     }
     const body = await res.text();
     let json: unknown;

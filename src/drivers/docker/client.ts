@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { explainError } from '../../util/cause.js';
 import { Agent } from 'node:https';
 import Docker from 'dockerode';
 import { FirebreakError } from '../../errors.js';
@@ -75,7 +76,7 @@ async function readTls(path: string | null, what: string): Promise<Buffer | unde
   try {
     return await readFile(path);
   } catch (err) {
-    throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `cannot read the TLS ${what} file ${path}: ${(err as Error).message}`, { cause: err });
+    throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `cannot read the TLS ${what} file ${path}: ${explainError(err)}`, { cause: err });
   }
 }
 
@@ -117,11 +118,7 @@ export function isNotFound(err: unknown): boolean {
   return statusOf(err) === 404;
 }
 
-/** The engine's own message when it gave one (`No such container: x`), else the error's. */
+/** The engine's own message after its HTTP status (`HTTP 404: No such container: x`), else the cause (`ENOENT /var/run/docker.sock`). */
 export function reasonOf(err: unknown): string {
-  const json = (err as { json?: { message?: unknown } }).json;
-  if (json && typeof json.message === 'string') return json.message.trim();
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && !message.includes(code) ? `${code} ${message}` : message;
+  return explainError(err);
 }

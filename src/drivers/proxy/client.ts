@@ -1,6 +1,7 @@
 import { Toxiproxy, ToxiproxyError } from 'toxiproxy-node-client';
 import { FirebreakError, isFirebreakError } from '../../errors.js';
 import { withTimeout } from '../../util/abort.js';
+import { explainError } from '../../util/cause.js';
 import type { ProxyServer } from '../../proxy/server.js';
 
 /** The driver's live connection: the proxy API it talks to, and the embedded server when it runs one. */
@@ -52,7 +53,38 @@ export function withBearerToken(client: Toxiproxy, token: string): Toxiproxy {
 function wrapFetch(client: Toxiproxy, change: (init: RequestInit) => RequestInit): void {
   const http = client.getApi() as unknown as { doFetch?: (u: string, init: RequestInit) => Promise<Response> };
   const doFetch = http.doFetch;
-  if (typeof doFetch === 'function') http.doFetch = (u, init) => doFetch.call(http, u, change(init ?? {}));
+  if (typeof doFetch === 'function') http.doFetch = (u, init) => fetchKeepingCause(u, change(init ?? {}));
+}
+
+/**
+ * The client's own fetch, less what it drops: fetch's cause (`ECONNREFUSED 127.0.0.1:8474`) and the
+ * API's JSON error body (`{"error": "listen tcp ...: bind: address already in use", "status": 500}`).
+ * Its errors keep the client's shape (name, message), so `statusOf` and `isUnreachable` still read them.
+ */
+async function fetchKeepingCause(url: string, init: RequestInit): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    throw Object.assign(new ToxiproxyError(err.name, err.message, err.stack), err.cause === undefined ? {} : { cause: err.cause });
+  }
+  if (res.ok) return res;
+  const body = await res.text().catch(() => '');
+  const said = apiMessageOf(body);
+  throw Object.assign(new ToxiproxyError('Error', `Request failed with status code ${res.status}`), { status: res.status, ...(said ? { apiMessage: said } : {}) });
+}
+
+/** Toxiproxy's error body (`{"error": ..., "status": ...}`), or a short plain-text one. */
+function apiMessageOf(body: string): string | undefined {
+  try {
+    const error = (JSON.parse(body) as { error?: unknown }).error;
+    if (typeof error === 'string' && error) return error;
+  } catch {
+    // not JSON
+  }
+  const text = body.trim();
+  return text && text.length <= 200 && !text.includes('<') ? text : undefined;
 }
 
 /** The HTTP status of a refused call (the client reports only `Request failed with status code N`). */
@@ -71,6 +103,6 @@ export function isUnreachable(err: unknown): boolean {
 export function proxyError(err: unknown, doing: string): Error {
   if (isFirebreakError(err) || !(err instanceof Error) || err.name === 'AbortError') return err as Error;
   const status = statusOf(err);
-  const why = status ? `HTTP ${status}` : err.message;
-  return new FirebreakError('FIREBREAK_E_PROXY', `proxy API refused to ${doing}: ${why}`, { cause: err, details: status ? { status } : undefined });
+  const what = status ? `proxy API refused to ${doing}` : `could not reach the proxy API to ${doing}`;
+  return new FirebreakError('FIREBREAK_E_PROXY', `${what}: ${explainError(err)}`, { cause: err, details: status ? { status } : undefined });
 }

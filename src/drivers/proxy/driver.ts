@@ -1,4 +1,5 @@
 import type { ICreateProxyBody } from 'toxiproxy-node-client';
+import { explainError } from '../../util/cause.js';
 import { FirebreakError, isFirebreakError } from '../../errors.js';
 import { startProxyServer, type ProxyServer } from '../../proxy/server.js';
 import type { Driver, DriverCallContext } from '../types.js';
@@ -46,7 +47,7 @@ export const proxyDriver: Driver<ProxyDriverConfig, ProxyConnection> = {
     } catch (err) {
       await server?.close();
       if (ctx.signal.aborted) throw err;
-      const why = isFirebreakError(err, 'FIREBREAK_E_TIMEOUT') ? `no answer within ${ctx.timeoutMs} ms` : (err as Error).message;
+      const why = isFirebreakError(err, 'FIREBREAK_E_TIMEOUT') ? `no answer within ${ctx.timeoutMs} ms (ETIMEDOUT)` : explainError(err);
       throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `proxy API at ${conn.url} did not answer: ${why}`, { cause: err });
     }
     try {
@@ -74,7 +75,7 @@ async function populate(conn: ProxyConnection, entries: ProxyEntry[], ctx: Drive
   try {
     await callProxyApi(conn.url, 'populate', ctx, (client) => client.populate(body));
   } catch (err) {
-    if (isUnreachable(err)) throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `proxy API at ${conn.url} did not answer`, { cause: err });
+    if (isUnreachable(err)) throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `proxy API at ${conn.url} did not answer: ${explainError(err)}`, { cause: err });
     throw proxyError(err, `populate proxies ${entries.map((e) => e.name).join(', ')}`);
   }
 }
