@@ -4,7 +4,7 @@ import { createLogger } from '../log.js';
 import { EXIT, FirebreakError, isFirebreakError } from '../errors.js';
 import { createInterruption, type Interruption } from '../engine/context.js';
 import { RunEvents } from '../engine/events.js';
-import { runExperiment, type RunResult } from '../engine/run.js';
+import { runExperiment, type RunOptions, type RunResult } from '../engine/run.js';
 import type { Experiment } from '../experiment/model.js';
 import { attachProgress } from '../report/progress.js';
 import type { Status } from '../engine/journal.js';
@@ -88,7 +88,7 @@ export function reportError(err: unknown): number {
 export async function runFromCli(
   cmd: Command,
   experiment: Experiment,
-  opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean },
+  opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean; confirm?: RunOptions['confirm'] },
 ): Promise<RunResult & { interrupted: boolean }> {
   const events = new RunEvents();
   const detach = attachProgress(events, process.stderr, { quiet: Boolean(opts.quiet) });
@@ -100,6 +100,7 @@ export async function runFromCli(
       ...(ledger ? { ledgerPath: ledger } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
       ...(opts.seed ? { seed: opts.seed } : {}),
+      ...(opts.confirm ? { confirm: opts.confirm } : {}),
     });
     return { ...result, interrupted: trap.interruption.soft.signal.aborted };
   } finally {
