@@ -153,8 +153,10 @@ describe('Prometheus probes against a real Prometheus', function () {
       );
       assert.deepEqual(issues.issues, []);
       const generator = new LoadGenerator(attrs!, { name: 'shop' });
-      const def = loadProbeDefinition('prometheus-golden-signals', ROOT, issues)!;
+      // The definition as an experiment's `use:` takes it: its type picks the probe, the rest are attributes.
+      const { type, ...def } = loadProbeDefinition('prometheus-golden-signals', ROOT, issues)!;
       assert.deepEqual(issues.issues, []);
+      assert.equal(type, 'prometheus.signals');
       const goldenSource = signalsSource({ ...def, url: prom.url, minWindow: '2s' });
       const proxySource = signalsSource({
         url: prom.url,
