@@ -76,7 +76,10 @@ export class ProxyMetrics {
   observe(proxy: string, o: RequestObservation): void {
     const labels = { proxy, cohort: o.cohort };
     this.requests.inc(labels);
-    if (!o.ok) this.errors.inc(labels);
+    // The error series starts at 0 with the cohort's first request, not at 1 with its first error: a
+    // series that appears at 1 hides that error from rate() and increase(), and a cohort without errors
+    // would have no series at all, so errors / requests would answer nothing for it instead of 0.
+    this.errors.inc(labels, o.ok ? 0 : 1);
     this.latency.observe(labels, o.latencyMs / 1000);
   }
 

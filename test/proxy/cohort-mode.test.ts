@@ -83,6 +83,9 @@ describe('proxies in HTTP cohort mode', () => {
     const metrics = (await api(server, 'GET', '/metrics')).text;
     assert.match(metrics, /firebreak_proxy_requests_total\{proxy="web",cohort="canary"\} 1/);
     assert.match(metrics, /firebreak_proxy_request_duration_seconds_count\{proxy="web",cohort="control"\} 1/);
+    // Error series exist at 0 from a cohort's first request (rate() would miss an error that created one).
+    assert.match(metrics, /firebreak_proxy_request_errors_total\{proxy="web",cohort="canary"\} 0/);
+    assert.match(metrics, /firebreak_proxy_request_errors_total\{proxy="web",cohort="control"\} 0/);
   });
 
   it('changes cohort settings in place, and leaves cohort mode only without HTTP toxics', async () => {
