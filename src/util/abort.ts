@@ -1,5 +1,9 @@
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FirebreakError } from '../errors.js';
+
+/** Calls that may wait on one signal at the same time before Node's listener-leak warning. */
+const CONCURRENT_CALLS = 256;
 
 /** Sleeps for `ms`, rejecting with the signal's reason as soon as the signal aborts. */
 export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -27,6 +31,9 @@ export async function withTimeout<T>(
   const controller = new AbortController();
   const onParent = (): void => controller.abort(parent?.reason);
   if (parent?.aborted) throw parent.reason ?? new DOMException('aborted', 'AbortError');
+  // Many bounded calls share a run's signal at once (a probe's queries in parallel): each listener is
+  // removed when its call ends, so raise the leak warning's threshold rather than print it.
+  if (parent && getMaxListeners(parent) < CONCURRENT_CALLS) setMaxListeners(CONCURRENT_CALLS, parent);
   parent?.addEventListener('abort', onParent, { once: true });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

@@ -74,7 +74,7 @@ export const LOAD_DEFAULTS = {
 
 const REQUEST_FIELDS: readonly AttributeDoc[] = [
   { name: 'method', kind: 'string', default: 'GET', summary: 'The HTTP method.' },
-  { name: 'path', kind: 'string', default: '/', summary: "Appended to the url's path; may carry a query string." },
+  { name: 'path', kind: 'string', default: '/', summary: "Appended to the url's path (`/`, the default, is the url itself); may carry a query string." },
   { name: 'headers', kind: 'map', summary: 'Request headers (forward what your service needs: auth, tenant, the sticky key if it is not the user header).' },
   { name: 'body', kind: 'any', summary: 'The request body: text as it is, anything else as JSON (with content-type: application/json).' },
   { name: 'weight', kind: 'number', default: 1, summary: 'Its share of the requests, relative to the other entries.' },

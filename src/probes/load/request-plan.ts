@@ -41,7 +41,8 @@ export class RequestPlan {
     const basePath = attrs.url.pathname.replace(/\/+$/, '');
     this.specs = attrs.requests.map((r: LoadRequestSpec) => ({
       method: r.method,
-      path: basePath + r.path + (attrs.url.search && !r.path.includes('?') ? attrs.url.search : ''),
+      // `/` (the default) is the url itself: `url: http://svc/items` sends to /items, not /items/.
+      path: (basePath && r.path === '/' ? basePath : basePath + r.path) + (attrs.url.search && !r.path.includes('?') ? attrs.url.search : ''),
       headers: { ...r.headers },
       ...(r.body !== undefined ? { body: Buffer.from(r.body) } : {}),
       weight: r.weight,

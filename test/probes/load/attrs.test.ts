@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { collectIssues } from '../../../src/experiment/issues.js';
+import { RequestPlan } from '../../../src/probes/load/request-plan.js';
 import { loadProbe, parseErrorStatus, isErrorStatus, activeCohorts, loopbackAddressOf } from '../../../src/probes/load/index.js';
 
 describe('load probe attributes', () => {
@@ -24,6 +25,20 @@ describe('load probe attributes', () => {
     assert.deepEqual(a.users, { count: 1000, header: 'x-user-id', prefix: 'user-' });
     assert.equal(a.cohort, undefined);
     assert.ok(isErrorStatus(500, a.errorStatus) && isErrorStatus(599, a.errorStatus) && !isErrorStatus(404, a.errorStatus));
+  });
+
+  it('sends to the url itself by default, and appends other paths to it', () => {
+    const issues = collectIssues();
+    const paths = (attrs: Record<string, unknown>): string[] => {
+      const plan = new RequestPlan(loadProbe.parse({ rate: 1, ...attrs }, issues)!);
+      return [...new Set(Array.from({ length: 50 }, () => plan.next().path))].sort();
+    };
+    assert.deepEqual(paths({ url: 'http://127.0.0.1:9/items' }), ['/items']);
+    assert.deepEqual(paths({ url: 'http://127.0.0.1:9/items/' }), ['/items']);
+    assert.deepEqual(paths({ url: 'http://127.0.0.1:9/items?x=1' }), ['/items?x=1']);
+    assert.deepEqual(paths({ url: 'http://127.0.0.1:9' }), ['/']);
+    assert.deepEqual(paths({ url: 'http://127.0.0.1:9/api', requests: [{ path: '/a' }, { path: '/b' }] }), ['/api/a', '/api/b']);
+    assert.deepEqual(issues.issues, []);
   });
 
   it('takes the cohort key from users.header unless given', () => {
