@@ -22,6 +22,10 @@ export const ERRORS = {
   FIREBREAK_E_PROXY: { exit: 4, summary: 'The proxy API refused a request (see the HTTP status and message).' },
   FIREBREAK_E_DOCKER: { exit: 4, summary: 'The Docker engine refused a request or could not be reached.' },
   FIREBREAK_E_KUBERNETES: { exit: 4, summary: 'The Kubernetes API refused a request or could not be reached.' },
+  FIREBREAK_E_KUBERNETES_FORBIDDEN: { exit: 4, summary: 'The Kubernetes API denied a verb on a resource (RBAC); the message names the verb, the resource and the namespace.' },
+  FIREBREAK_E_KUBERNETES_NAMESPACE: { exit: 4, summary: 'A namespace the experiment names does not exist, or is outside the target.kubernetes.namespaces allow-list; nothing was touched.' },
+  FIREBREAK_E_DISRUPTION_BUDGET: { exit: 4, summary: 'The selected pods cannot be disrupted without breaking a PodDisruptionBudget; nothing was touched.' },
+  FIREBREAK_E_TARGET_BUSY: { exit: 4, summary: 'The target is under a fault of another live run (it holds a claim on it).' },
   FIREBREAK_E_INTERNAL: { exit: 4, summary: 'A bug in firebreak: please report it with the journal.' },
 } as const;
 

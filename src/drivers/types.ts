@@ -27,6 +27,37 @@ export interface DriverCallContext {
   purpose?: 'run' | 'dry-run' | 'recover';
 }
 
+/** A run's mark on a target it acts on, so that another run does not act on it at the same time. */
+export interface TargetClaim {
+  runId: string;
+  instanceId: string;
+  /** Who holds it, for messages: host and process, or pod. */
+  holder: string;
+  /** ISO time after which the claim no longer holds (a run that died does not block the target forever). */
+  expiresAt: string;
+}
+
+/** What a sweep is told about runs: which are over, and the time. */
+export interface SweepOptions {
+  /** False for a run known to be over (recorded in this ledger, which the sweep holds locked). */
+  isRunLive(runId: string): boolean;
+  now: number;
+  /** Report what would be removed, change nothing. */
+  dryRun?: boolean;
+}
+
+/** One thing a sweep found: an object a fault left behind, and what became of it. */
+export interface SweepItem {
+  /** `NetworkPolicy shop/fb-1a2b-0-0`, `Pod shop/web-abc12 (kubernetes.pod-failure)`. */
+  object: string;
+  runId: string;
+  /** Why it is an orphan: `expired at ...`, `run ... is over`. */
+  reason: string;
+  action: string;
+  ok: boolean;
+  error?: string;
+}
+
 /**
  * The code that reaches one kind of system and offers faults and probes on it.
  * `config` is the driver's section of the experiment's `target` (e.g. `target.docker`), already
@@ -46,4 +77,13 @@ export interface Driver<Config extends JsonObject = JsonObject, Conn = unknown> 
   parseSelector?(raw: Record<string, unknown>, issues: IssueSink): void;
   /** Lists candidate targets matching a selector (target cohorts). Drivers without targets omit it. */
   listTargets?(conn: Conn, selector: TargetSelector, ctx: DriverCallContext): Promise<Target[]>;
+  /** Optional: whether a listed target matches a selector with every key the driver knows (protect selectors); the generic match otherwise. */
+  matchesTarget?(target: Target, selector: TargetSelector): boolean;
+  /** Optional: checks the chosen canary against the system before anything is touched (a disruption budget); throws a coded error to refuse the plan. */
+  checkSelection?(conn: Conn, selection: { canary: Target[]; control: Target[] }, faults: { type: string; attrs: unknown }[], ctx: DriverCallContext): Promise<void>;
+  /** Optional: marks `target` as under a fault of this run where the target system can hold the mark; throws FirebreakError('FIREBREAK_E_TARGET_BUSY') if another live run holds it. */
+  claimTarget?(conn: Conn, target: Target, claim: TargetClaim, ctx: DriverCallContext): Promise<void>;
+  releaseTarget?(conn: Conn, target: Target, claim: TargetClaim, ctx: DriverCallContext): Promise<void>;
+  /** Optional: finds what the driver's faults left behind without a ledger (by their labels) and reverts what expired or whose run is over. */
+  sweep?(conn: Conn, opts: SweepOptions, ctx: DriverCallContext): Promise<SweepItem[]>;
 }

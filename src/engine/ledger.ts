@@ -64,10 +64,15 @@ export class Ledger {
     this.lockPath = `${this.path}.lock`;
   }
 
-  static open(path: string = defaultLedgerPath()): Ledger {
+  /**
+   * `takeOverFrom`: a lock holder the caller has found to be gone by other means (a pod the cluster
+   * says no longer exists, for a ledger on a shared volume); its lock is taken over like a dead
+   * process's on this host.
+   */
+  static open(path: string = defaultLedgerPath(), opts: { takeOverFrom?: LockHolder } = {}): Ledger {
     const ledger = new Ledger(path);
     mkdirSync(dirname(ledger.path), { recursive: true });
-    ledger.lock();
+    ledger.lock(opts.takeOverFrom);
     try {
       ledger.fd = openSync(ledger.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
       ledger.read();
@@ -143,7 +148,7 @@ export class Ledger {
    * Moves a dead owner's lock aside atomically (rename), then checks that what was moved is that dead
    * lock: if another process took it over in between, its live lock is put back and the caller retries.
    */
-  private takeOver(deadPid: number | undefined): void {
+  private takeOver(dead: LockHolder): void {
     const aside = `${this.lockPath}.stale-${process.pid}-${Date.now()}`;
     try {
       renameSync(this.lockPath, aside);
@@ -151,7 +156,7 @@ export class Ledger {
       return; // gone already: someone else moved it
     }
     const moved = lockHolder(aside);
-    if (moved !== deadPid && moved !== undefined && alive(moved)) {
+    if (moved !== undefined && !sameHolder(moved, dead) && (moved.host !== hostname() || moved.pid === undefined || alive(moved.pid))) {
       try {
         renameSync(aside, this.lockPath);
       } catch {
@@ -166,7 +171,7 @@ export class Ledger {
     }
   }
 
-  private lock(): void {
+  private lock(gone?: LockHolder): void {
     const me = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -179,14 +184,14 @@ export class Ledger {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      let holder: { pid?: number; host?: string; since?: string } = {};
+      let holder: LockHolder = {};
       try {
         holder = JSON.parse(readFileSync(this.lockPath, 'utf8')) as typeof holder;
       } catch {
         // A lock file cut short by a crash holds no live owner.
       }
-      if (holder.pid === undefined || (holder.host === hostname() && !alive(holder.pid))) {
-        this.takeOver(holder.pid);
+      if (holder.pid === undefined || (holder.host === hostname() && !alive(holder.pid)) || (gone !== undefined && sameHolder(holder, gone))) {
+        this.takeOver(holder);
         continue;
       }
       throw new FirebreakError(
@@ -198,13 +203,29 @@ export class Ledger {
   }
 }
 
-/** Counts a lock as held by a live process, the file's own check before a takeover. */
-function lockHolder(path: string): number | undefined {
+/** Who a lock file names: process, host and since when. */
+export interface LockHolder {
+  pid?: number;
+  host?: string;
+  since?: string;
+}
+
+/** The holder a lock file names, the file's own check before a takeover. */
+function lockHolder(path: string): LockHolder | undefined {
   try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as { pid?: number }).pid;
+    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
   } catch {
     return undefined;
   }
+}
+
+/** Who holds the lock of the ledger at `ledgerPath`, if anyone. */
+export function readLockHolder(ledgerPath: string): LockHolder | undefined {
+  return lockHolder(`${resolve(ledgerPath)}.lock`);
+}
+
+function sameHolder(a: LockHolder, b: LockHolder): boolean {
+  return a.pid === b.pid && a.host === b.host && a.since === b.since;
 }
 
 export function openFaultsOf(entries: LedgerEntry[]): OpenFault[] {

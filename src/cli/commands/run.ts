@@ -7,6 +7,7 @@ import { expandPaths, loadExperimentFile, type Loaded } from '../../experiment/l
 import { parseVarFlags } from '../../experiment/variables.js';
 import { writeJournal, type Journal, type Status } from '../../engine/journal.js';
 import { formatSummary } from '../../report/summary.js';
+import type { Target } from '../../faults/types.js';
 import { collect, runFromCli, worstExit } from '../shared.js';
 
 interface RunFlags {
@@ -81,9 +82,10 @@ export function formatPlan(j: Journal): string {
   lines.push(`  phases: before ${p.phases.before} ms, during ${p.phases.during} ms, after ${p.phases.after} ms, tick ${p.phases.tick} ms`);
   if (p.targets) {
     lines.push(`  targets (${p.targets.driver}): ${p.targets.canary.length} canary of ${p.targets.considered} considered`);
-    for (const t of p.targets.canary) lines.push(`    canary    ${t.name} (${t.id.slice(0, 12)})`);
-    for (const t of p.targets.control) lines.push(`    control   ${t.name} (${t.id.slice(0, 12)})`);
-    for (const t of p.targets.protected) lines.push(`    protected ${t.name} (${t.id.slice(0, 12)})`);
+    const named = (t: Target): string => `${typeof t.meta?.namespace === 'string' ? `${t.meta.namespace}/` : ''}${t.name} (${t.id.slice(0, 12)})`;
+    for (const t of p.targets.canary) lines.push(`    canary    ${named(t)}`);
+    for (const t of p.targets.control) lines.push(`    control   ${named(t)}`);
+    for (const t of p.targets.protected) lines.push(`    protected ${named(t)}`);
   }
   for (const f of p.faults) {
     lines.push(`  fault ${f.id}: ${f.description}${f.target ? ` on ${f.target}` : ''}, from ${f.startMs} ms${f.durationMs !== undefined ? ` for ${f.durationMs} ms` : ' to the end of during'}`);

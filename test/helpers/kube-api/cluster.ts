@@ -26,6 +26,8 @@ export const ANNOTATIONS = {
   neverReady: 'kube-api.test/never-ready',
   /** "true": the controller stops creating pods (nothing replaces a killed pod). */
   noReplace: 'kube-api.test/no-replace',
+  /** On a pod: "true" keeps it Pending (never scheduled). */
+  stayPending: 'kube-api.test/stay-pending',
   /** Pod metrics usage: "250m", "64Mi". */
   cpu: 'kube-api.test/cpu',
   memory: 'kube-api.test/memory',
@@ -257,7 +259,8 @@ export class Cluster {
   private kubelet(p: KubeObject): void {
     if (p.metadata.deletionTimestamp) return;
     const uid = p.metadata.uid;
-    if (p.status?.phase === 'Pending' && !this.lifecycle.has(uid)) {
+    if (p.metadata.annotations?.[ANNOTATIONS.stayPending] === 'true') return;
+    if ((p.status?.phase ?? 'Pending') === 'Pending' && !this.lifecycle.has(uid)) {
       this.lifecycle.add(uid);
       if (!p.spec?.nodeName) this.patchPod(p, (x) => (x.spec.nodeName = this.nextNode()));
       this.later(this.options.podStartMs, () => this.start(p));
@@ -291,6 +294,7 @@ export class Cluster {
     const cur = this.store.get('', 'pods', p.metadata.namespace, p.metadata.name);
     if (!cur || cur.metadata.uid !== p.metadata.uid || cur.metadata.deletionTimestamp) return;
     this.patchPod(cur, (x) => {
+      x.status ??= {};
       x.status.phase = 'Running';
       x.status.startTime = now();
       x.status.hostIP = `192.168.0.${1 + this.options.nodes.indexOf(x.spec.nodeName)}`;

@@ -17,7 +17,7 @@ import type { KubeObject } from './store.js';
 export { startKubeApi, ADMIN_TOKEN, KubeApiServer } from './server.js';
 export { ANNOTATIONS, isReady } from './cluster.js';
 export { kubeconfigYaml, writeKubeconfig } from './kubeconfig.js';
-export { kubectl, kubectlJson, kubectlAvailable, requireKubectl } from './kubectl.js';
+export { kubectl, kubectlJson, kubectlAvailable, kubectlMinor, clientDryRunFlags, requireKubectl } from './kubectl.js';
 export { testPki } from './tls.js';
 
 export function callContext(timeoutMs = 10_000): { signal: AbortSignal; logger: ReturnType<typeof silentLogger>; timeoutMs: number } {

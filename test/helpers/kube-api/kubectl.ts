@@ -21,6 +21,31 @@ export function kubectlAvailable(): { ok: true; path: string } | { ok: false; re
   return found;
 }
 
+let minor: number | undefined;
+
+/**
+ * kubectl's minor version (Debian's kubernetes-client is 1.20; kubectl 1.25+ leaves field validation to
+ * the server and sends fieldValidation=Strict, older ones validate client-side from a protobuf OpenAPI v2
+ * document the test server does not serve).
+ */
+export function kubectlMinor(): number {
+  if (minor !== undefined) return minor;
+  const k = kubectlAvailable();
+  if (!k.ok) return (minor = 0);
+  try {
+    const out = execFileSync(k.path, ['version', '--client', '-o', 'json'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 }).toString();
+    minor = Number.parseInt((JSON.parse(out) as { clientVersion: { minor: string } }).clientVersion.minor, 10);
+  } catch {
+    minor = 0;
+  }
+  return minor;
+}
+
+/** `apply --dry-run=client` flags: validation off for a kubectl too old to leave it to the server. */
+export function clientDryRunFlags(): string[] {
+  return kubectlMinor() >= 25 ? ['--dry-run=client'] : ['--dry-run=client', '--validate=false'];
+}
+
 /**
  * Skips the calling suite (from a `before` hook) when kubectl is missing, printing why; with
  * FIREBREAK_REQUIRE_KUBECTL=1 (CI) it fails instead, so CI cannot pass by skipping.

@@ -58,6 +58,8 @@ export class KubeApiServer {
   private readonly tokens = new Map<string, string>();
   private readonly disabledGroups = new Set<string>();
   private hanging = false;
+  /** Called for each request before it is handled: a test can change the store in between, as another client would. */
+  onRequest: ((r: SeenRequest) => void) | undefined;
   private readonly held = new Set<ServerResponse>();
   url = '';
   readonly tls: boolean;
@@ -181,6 +183,7 @@ export class KubeApiServer {
       seen.user = user;
       const body = raw.length ? parseBody(raw, seen.contentType) : undefined;
       seen.body = body;
+      this.onRequest?.(seen);
       await this.route(req, res, url, user, body, seen);
     } catch (err) {
       if (err instanceof ApiError) return this.send(res, seen, err.code, err.toStatus());

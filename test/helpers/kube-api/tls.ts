@@ -32,3 +32,10 @@ export function testPki(): TestPki {
   cached = { dir, caFile: join(dir, 'ca.crt'), ca: readFileSync(join(dir, 'ca.crt'), 'utf8'), cert: readFileSync(join(dir, 'server.crt'), 'utf8'), key: readFileSync(join(dir, 'server.key'), 'utf8') };
   return cached;
 }
+
+/** A CA certificate that signed nothing the test server presents: a client trusting only it must refuse the server. */
+export function otherCa(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kube-api-other-ca-'));
+  execFileSync('openssl', ['req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=another-ca', '-addext', 'basicConstraints=critical,CA:TRUE'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 });
+  return readFileSync(join(dir, 'ca.crt'), 'utf8');
+}
