@@ -4,7 +4,7 @@ import { silentLogger } from '../log.js';
 import { withTimeout } from '../util/abort.js';
 import { defaultRegistry } from '../drivers/builtin.js';
 import type { Registry } from '../drivers/registry.js';
-import { Ledger, defaultLedgerPath, type OpenFault } from './ledger.js';
+import { Ledger, defaultLedgerPath, type LockHolder, type OpenFault } from './ledger.js';
 import { revertWithRetries } from './revert.js';
 
 export interface RecoverItem {
@@ -54,11 +54,11 @@ export interface RecoverResult {
  * Reverts every fault the ledger holds as applied (or intended) and not reverted, from the ledger alone:
  * reconnects each driver with its recorded configuration and calls the fault's revert with its state.
  */
-export async function recoverLedger(opts: { ledgerPath?: string; registry?: Registry; logger?: Logger; timeoutMs?: number; onItem?: (item: RecoverItem, open: OpenFault) => void } = {}): Promise<RecoverResult> {
+export async function recoverLedger(opts: { ledgerPath?: string; registry?: Registry; logger?: Logger; timeoutMs?: number; onItem?: (item: RecoverItem, open: OpenFault) => void; takeOverLockFrom?: LockHolder } = {}): Promise<RecoverResult> {
   const registry = opts.registry ?? defaultRegistry();
   const logger = opts.logger ?? silentLogger();
   const timeoutMs = opts.timeoutMs ?? 15_000;
-  const ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath());
+  const ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath(), opts.takeOverLockFrom ? { takeOverFrom: opts.takeOverLockFrom } : {});
   const items: RecoverItem[] = [];
   try {
     const open = ledger.openFaults().reverse();
