@@ -111,6 +111,29 @@ describe('Kubernetes experiments end to end (test API server, kubectl as a secon
     await eventually('three ready cart pods', () => bed.readyPods('shop', { app: 'cart' }).length === 3);
   });
 
+  it('inject kubernetes.partition --label ... --namespace ... --mode one: one pod partitioned for the duration, then reverted', async function () {
+    requireKubectl(this);
+    await bed.deployment('inj', { replicas: 2 });
+    const child = startCli(['--ledger', join(tmp.dir, 'l.jsonl'), 'inject', 'kubernetes.partition', '--direction', 'ingress', '--label', 'app=inj', '--namespace', 'shop', '--mode', 'one', '--kubeconfig', bed.kubeconfig, '--duration', '10s'], { cwd: tmp.dir });
+    const marked = () => bed.pods('shop', { app: 'inj' }).filter((p) => p.metadata.labels?.['firebreak.dev/partition']);
+    await eventually('a partitioned pod', () => marked().length > 0, 40_000, 20).catch((e: Error) => {
+      child.kill('SIGKILL');
+      throw new Error(`${e.message}\n${child.out.stdout}\n${child.out.stderr}`);
+    });
+    const pod = marked()[0]!;
+    const live = await bed.kubectlJson(['get', 'pods', '-l', 'firebreak.dev/partition']);
+    assert.deepEqual(live.items.map((p: { metadata: { uid: string } }) => p.metadata.uid), [pod.metadata.uid], 'kubectl sees exactly one of the two pods partitioned');
+    const policy = (await bed.kubectlJson(['get', 'networkpolicies'])).items;
+    assert.equal(policy.length, 1);
+    assert.deepEqual(policy[0].spec.podSelector.matchLabels, { 'firebreak.dev/partition': pod.metadata.labels!['firebreak.dev/partition'] });
+    assert.deepEqual(policy[0].spec.policyTypes, ['Ingress']);
+    const r = await waitCli(child, 40_000);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(marked().length, 0);
+    assert.equal((await bed.kubectl(['get', 'networkpolicies', '-o', 'name'])).stdout.trim(), '');
+    assert.equal((await bed.kubectl(['get', 'pods', '-l', 'firebreak.dev/partition', '-o', 'name'])).stdout.trim(), '');
+  });
+
   it('--dry-run lists the exact pods (namespace/name and uid) and sends nothing but reads', async () => {
     await bed.deployment('plan', { replicas: 4 });
     const file = join(tmp.dir, 'plan.yaml');

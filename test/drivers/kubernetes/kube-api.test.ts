@@ -80,6 +80,22 @@ describe('the Kubernetes API test server, checked with kubectl', function () {
     assert.ok(!bed.pods('shop', { app: 'api' }).some((p) => p.metadata.uid === victim!.metadata.uid));
   });
 
+  it('kubectl scale down removes the pods as the ReplicaSet controller ranks them: not ready first, then the newest', async () => {
+    await bed.deployment('rank', { replicas: 3, readinessProbe: true });
+    const order = bed.pods('shop', { app: 'rank' }).sort((a, b) => bed.api.store.creationOrder(a.metadata.uid) - bed.api.store.creationOrder(b.metadata.uid));
+    const [, middle, newest] = order.map((p) => p.metadata.uid);
+    const sick = order[0]!.metadata.name;
+    const patched = await bed.kubectl(['patch', 'pod', sick, '--type=json', '-p', '[{"op":"replace","path":"/spec/containers/0/image","value":"registry.k8s.io/pause:3.9"}]']);
+    assert.equal(patched.code, 0, patched.stderr);
+    await eventually('the patched pod not ready', () => bed.readyPods('shop', { app: 'rank' }).length === 2);
+    assert.equal((await bed.kubectl(['scale', 'deployment/rank', '--replicas=2'])).code, 0);
+    await eventually('two pods', () => bed.pods('shop', { app: 'rank' }).length === 2);
+    assert.deepEqual(bed.pods('shop', { app: 'rank' }).map((p) => p.metadata.uid).sort(), [middle, newest].sort(), 'the pod that was not ready went, though it was the oldest');
+    assert.equal((await bed.kubectl(['scale', 'deployment/rank', '--replicas=1'])).code, 0);
+    await eventually('one pod', () => bed.pods('shop', { app: 'rank' }).length === 1);
+    assert.deepEqual(bed.pods('shop', { app: 'rank' }).map((p) => p.metadata.uid), [middle], 'then the newest went');
+  });
+
   it('a StatefulSet replaces a deleted pod under the same name with a new uid', async () => {
     await bed.statefulSet('db', { replicas: 2 });
     const before = bed.api.store.get('', 'pods', 'shop', 'db-0')!;

@@ -160,7 +160,9 @@ export class Cluster {
     const desired = rs.spec?.replicas ?? 1;
     if (active.length < desired) this.createLater(rs, () => this.makePods(rs, 'ReplicaSet'));
     if (active.length > desired) {
-      const extra = [...active].sort((a, b) => b.metadata.creationTimestamp.localeCompare(a.metadata.creationTimestamp)).slice(0, active.length - desired);
+      // As the ReplicaSet controller ranks them: pods not ready go first, then the newest.
+      const rank = (p: KubeObject): number => (isReady(p) ? 0 : 1e9) + this.store.creationOrder(p.metadata.uid);
+      const extra = [...active].sort((a, b) => rank(b) - rank(a)).slice(0, active.length - desired);
       for (const p of extra) this.deletePod(p, p.spec?.terminationGracePeriodSeconds ?? 30);
     }
     this.writeStatus(APPS, 'replicasets', rs, { replicas: active.length, fullyLabeledReplicas: active.length, readyReplicas: active.filter(isReady).length, availableReplicas: active.filter(isReady).length, observedGeneration: rs.metadata.generation });

@@ -65,8 +65,16 @@ export class Store {
   /** Watches may start at any resourceVersion >= this. */
   private oldest = 1000;
   private readonly listeners = new Set<(c: Change) => void>();
+  /** Creation order by uid (timestamps have whole seconds only). */
+  private readonly created = new Map<string, number>();
+  private createSeq = 0;
 
   constructor(private readonly historyLimit = 5000) {}
+
+  /** When an object was created, relative to the others (a higher number is newer). */
+  creationOrder(uid: string): number {
+    return this.created.get(uid) ?? 0;
+  }
 
   get resourceVersion(): string {
     return String(this.rv);
@@ -101,6 +109,7 @@ export class Store {
     const o = structuredClone(obj) as KubeObject;
     o.metadata.uid = randomUUID();
     o.metadata.creationTimestamp = now();
+    this.created.set(o.metadata.uid, ++this.createSeq);
     if (opts.generation) o.metadata.generation = 1;
     delete o.metadata.deletionTimestamp;
     if (opts.dryRun) {
