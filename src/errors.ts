@@ -13,19 +13,22 @@ export const ERRORS = {
   FIREBREAK_E_LEDGER_LOCKED: { exit: 4, summary: 'Another run holds the ledger lock.' },
   FIREBREAK_E_LEDGER_DIRTY: { exit: 4, summary: 'The ledger holds faults applied and not reverted; run `firebreak recover` first.' },
   FIREBREAK_E_LEDGER_CORRUPT: { exit: 4, summary: 'A ledger line could not be parsed; the line number is given.' },
+  FIREBREAK_E_LEDGER_WRITE: { exit: 4, summary: 'A ledger line could not be written (disk full, short write); a fault whose intent was not written is not applied.' },
+  FIREBREAK_E_LEDGER_UNWRITABLE: { exit: 4, summary: 'The ledger\'s directory cannot be written (read-only file system or permissions).' },
+  FIREBREAK_E_TARGET_BUSY: { exit: 4, summary: 'Another run holds a claim on the target (a fault of its own there); nothing was applied to it.' },
+  FIREBREAK_E_SECRET: { exit: 4, summary: 'A secret a revert needs could not be resolved again from its source; that fault was not reverted.' },
   FIREBREAK_E_APPLY: { exit: 4, summary: 'A fault could not be applied; every fault applied before it was reverted.' },
   FIREBREAK_E_REVERT: { exit: 4, summary: 'A fault could not be reverted after retries; it stays in the ledger for `firebreak recover`.' },
   FIREBREAK_E_PROBE: { exit: 4, summary: 'A probe could not run (as opposed to running and measuring a deviation).' },
   FIREBREAK_E_TIMEOUT: { exit: 4, summary: 'An external call or phase exceeded its time limit.' },
   FIREBREAK_E_RECOVER_INCOMPLETE: { exit: 4, summary: '`firebreak recover` could not revert every open ledger entry.' },
-  FIREBREAK_E_INTERRUPTED: { exit: 130, summary: 'The run was interrupted by SIGINT or SIGTERM; faults were reverted.' },
+  FIREBREAK_E_INTERRUPTED: { exit: 130, summary: 'The run was interrupted by SIGINT, SIGTERM, SIGHUP or SIGQUIT; faults were reverted.' },
   FIREBREAK_E_PROXY: { exit: 4, summary: 'The proxy API refused a request (see the HTTP status and message).' },
   FIREBREAK_E_DOCKER: { exit: 4, summary: 'The Docker engine refused a request or could not be reached.' },
   FIREBREAK_E_KUBERNETES: { exit: 4, summary: 'The Kubernetes API refused a request or could not be reached.' },
   FIREBREAK_E_KUBERNETES_FORBIDDEN: { exit: 4, summary: 'The Kubernetes API denied a verb on a resource (RBAC); the message names the verb, the resource and the namespace.' },
   FIREBREAK_E_KUBERNETES_NAMESPACE: { exit: 4, summary: 'A namespace the experiment names does not exist, or is outside the target.kubernetes.namespaces allow-list; nothing was touched.' },
   FIREBREAK_E_DISRUPTION_BUDGET: { exit: 4, summary: 'The selected pods cannot be disrupted without breaking a PodDisruptionBudget; nothing was touched.' },
-  FIREBREAK_E_TARGET_BUSY: { exit: 4, summary: 'The target is under a fault of another live run (it holds a claim on it).' },
   FIREBREAK_E_INTERNAL: { exit: 4, summary: 'A bug in firebreak: please report it with the journal.' },
 } as const;
 
@@ -72,6 +75,8 @@ export const EXIT = {
   'not-steady': 3,
   failed: 4,
   inconclusive: 5,
+  /** A suite whose expectations were not all met (a verdict outside `expect`, an error, a halt). */
+  gate: 6,
   interrupted: 130,
   invalid: 64,
 } as const;

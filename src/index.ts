@@ -14,6 +14,7 @@ export type { FaultType, FaultContext, Target, JsonObject, VerifyResult } from '
 export type { ProbeType, ValueProbeType, SignalProbeType, ProbeContext, ProbeResult } from './probes/types.js';
 export type { SignalSource, CohortInterval, WindowSignals, CohortName } from './signals/types.js';
 export { startProxyServer, type ProxyServer } from './proxy/index.js';
+export { withBearerToken } from './drivers/proxy/client.js';
 export { cohortOf, bucketOf } from './cohort/sticky.js';
 export { ERRORS, EXIT, FirebreakError, type ErrorCode } from './errors.js';
 export { createLogger } from './log.js';

@@ -8,18 +8,22 @@ import type { IssueSink } from '../experiment/issues.js';
  *   shop.errors.rate control < 1%                 absolute, on a named cohort
  *   shop.latency.p99 <= 1.3x before               relative to the before phase, same cohort
  *   shop.latency.p99 canary <= 1.2x control       canary vs control: rank test with a practical margin
+ *   shop.latency.p99 canary <= control + 150ms    canary vs control with an additive allowance
+ *   shop.errors.rate canary <= 1.5x control + 0.5%  errors: ratio and difference intervals
  *   health.status == 200 / health.stdout contains "ok" / health.body matches /ready/
  * Stop conditions add `min N` (at least N errors or requests seen) and `for N ticks`:
  *   shop.errors.rate > 20% min 20
  *   shop.latency.p99 > 5x control for 2 ticks
  *   sequential shop.errors alpha 0.01 min 10
+ *   sequential shop.latency > 300ms               slow means slower than an SLO (or "> 2x before")
  */
 
 const HEAD = String.raw`^\s*(?<probe>[A-Za-z_][\w-]*)\.(?<field>[A-Za-z_][\w.-]*?)(?:\s+(?<cohort>canary|control|untouched|all))?\s*`;
 const COMPARE = new RegExp(`${HEAD}(?<op><=|>=|==|!=|<|>)\\s*(?<rhs>.+?)\\s*$`);
 const TEXT = new RegExp(`${HEAD}(?<neg>not\\s+)?(?<verb>contains|matches)\\s+(?<rhs>.+?)\\s*$`);
 const SUFFIX = /\s+(?:min\s+(?<min>\d+)|for\s+(?<ticks>\d+)\s+ticks?)\s*$/;
-const SEQUENTIAL = /^\s*sequential\s+(?<probe>[A-Za-z_][\w-]*)\.(?<signal>errors|latency)(?<rest>(?:\s+(?:alpha\s+[\d.]+|min\s+\d+))*)\s*$/;
+const SEQUENTIAL = /^\s*sequential\s+(?<probe>[A-Za-z_][\w-]*)\.(?<signal>errors|latency)(?:\s*>\s*(?<slow>\d+(?:\.\d+)?\s*x\s+before|[\d.]+\s*[a-zµ]+))?(?<rest>(?:\s+(?:alpha\s+[\d.]+|min\s+\d+))*)\s*$/;
+const VS_CONTROL = /^(?:(?<factor>\d+(?:\.\d+)?)\s*x\s+)?control(?:\s*(?<sign>[+-])\s*(?<allowance>.+))?$/;
 
 export interface ToleranceOptions {
   phases?: PhaseName[];
@@ -51,23 +55,11 @@ export function parseTolerance(text: string, opts: ToleranceOptions, issues: Iss
     return undefined;
   }
   const { probe, field, cohort, op, rhs } = m.groups as Record<string, string | undefined>;
-  const ratio = /^(?<factor>\d+(?:\.\d+)?)\s*x\s+(?<base>before|control)$/.exec(rhs!);
+  const vs = VS_CONTROL.exec(rhs!);
+  if (vs?.groups) return parseVsControl(text, { probe: probe!, field: field!, cohort, op: op! }, vs.groups, opts, issues);
+  const ratio = /^(?<factor>\d+(?:\.\d+)?)\s*x\s+before$/.exec(rhs!);
   if (ratio?.groups) {
     const factor = Number(ratio.groups.factor);
-    if (ratio.groups.base === 'control') {
-      if (op !== '<=' && op !== '>=') {
-        issues.add('', `a canary-vs-control tolerance compares with <= or >=, got "${op}"`);
-        return undefined;
-      }
-      if (cohort && cohort !== 'canary') {
-        issues.add('', `a canary-vs-control tolerance is about the canary, got cohort "${cohort}"`);
-        return undefined;
-      }
-      return {
-        kind: 'canary-vs-control', text, probe: probe!, field: field!, op, margin: factor,
-        alpha: opts.alpha ?? 0.05, minSamples: opts.minSamples ?? 8, phases: opts.phases ?? ['during', 'after'],
-      };
-    }
     return { kind: 'relative', text, probe: probe!, field: field!, ...(cohort ? { cohort: cohort as CohortSel } : {}), op: op as Comparison, factor, phases: opts.phases ?? ['during', 'after'] };
   }
   const value = parseValue(rhs!);
@@ -78,6 +70,62 @@ export function parseTolerance(text: string, opts: ToleranceOptions, issues: Iss
   return {
     kind: 'absolute', text, probe: probe!, field: field!, ...(cohort ? { cohort: cohort as CohortSel } : {}), op: op as Comparison,
     value: value.value, ...(value.unit ? { unit: value.unit } : {}), phases: opts.phases ?? ['before', 'during', 'after'],
+  };
+}
+
+/** Default number of canary-vs-control values (intervals, or requests for errors) per cohort. */
+export const DEFAULT_MIN_SAMPLES = 8;
+
+/**
+ * `canary <= 1.2x control`, `canary <= control + 150ms`, `canary <= 1.5x control + 0.5%`, and for
+ * higher-is-better fields `canary >= 0.9x control - 10/s`. The margin may only make room for the
+ * canary to be worse: a factor of at least 1 (at most 1 for >=), an allowance added (subtracted for >=).
+ */
+function parseVsControl(
+  text: string,
+  head: { probe: string; field: string; cohort: string | undefined; op: string },
+  g: Record<string, string | undefined>,
+  opts: ToleranceOptions,
+  issues: IssueSink,
+): ToleranceSpec | undefined {
+  const { op, cohort } = head;
+  if (op !== '<=' && op !== '>=') {
+    issues.add('', `a canary-vs-control tolerance compares with <= or >=, got "${op}"`);
+    return undefined;
+  }
+  if (cohort && cohort !== 'canary') {
+    issues.add('', `a canary-vs-control tolerance is about the canary, got cohort "${cohort}"`);
+    return undefined;
+  }
+  const factor = g.factor === undefined ? 1 : Number(g.factor);
+  if (op === '<=' && factor < 1) {
+    issues.add('', `"${g.factor}x control" with <= would require the canary to be better than the control; the factor makes room for it to be worse`, 'a factor of at least 1, like 1.2x control, or an allowance like control + 50ms');
+    return undefined;
+  }
+  if (op === '>=' && !(factor > 0 && factor <= 1)) {
+    issues.add('', `"${g.factor}x control" with >= would require the canary to be better than the control; the factor makes room for it to be worse`, 'a factor above 0 and at most 1, like 0.9x control');
+    return undefined;
+  }
+  let allowance: number | undefined;
+  if (g.sign !== undefined) {
+    if ((op === '<=') !== (g.sign === '+')) {
+      issues.add('', `with ${op} the allowance is ${op === '<=' ? 'added (control + ...)' : 'subtracted (control - ...)'}: it makes room for the canary to be worse`);
+      return undefined;
+    }
+    const v = parseValue(g.allowance!);
+    if (v === undefined || typeof v.value !== 'number' || v.value < 0) {
+      issues.add('', `cannot read the allowance "${g.allowance}" in "${text}"`, 'a duration (150ms), a percentage (0.5%) or a rate (10/s)');
+      return undefined;
+    }
+    allowance = v.value;
+  }
+  if (factor === 1 && allowance === undefined && !head.field.startsWith('errors')) {
+    issues.add('', `"${text}" leaves no margin at all: any difference, even noise, would fail it`, 'a factor like 1.2x control or an allowance like control + 50ms');
+    return undefined;
+  }
+  return {
+    kind: 'canary-vs-control', text, probe: head.probe, field: head.field, op, margin: factor, ...(allowance !== undefined ? { allowance } : {}),
+    alpha: opts.alpha ?? 0.05, minSamples: opts.minSamples ?? DEFAULT_MIN_SAMPLES, phases: opts.phases ?? ['during', 'after'],
   };
 }
 
@@ -92,7 +140,24 @@ export function parseAbort(text: string, issues: IssueSink): AbortSpec | undefin
       issues.add('', `alpha must be between 0 and 0.5, got ${alpha}`);
       return undefined;
     }
-    return { kind: 'sequential', text, probe: seq.groups.probe!, signal: seq.groups.signal as 'errors' | 'latency', alpha, minErrors: min };
+    const signal = seq.groups.signal as 'errors' | 'latency';
+    let slowerThan: { ms: number } | { beforeFactor: number } | undefined;
+    const slow = seq.groups.slow;
+    if (slow !== undefined) {
+      if (signal !== 'latency') {
+        issues.add('', 'only "sequential <probe>.latency" takes a threshold ("> 300ms" or "> 2x before")');
+        return undefined;
+      }
+      const factor = /^(\d+(?:\.\d+)?)\s*x\s+before$/.exec(slow);
+      const ms = factor ? undefined : parseValue(slow);
+      if (factor && Number(factor[1]) > 0) slowerThan = { beforeFactor: Number(factor[1]) };
+      else if (ms?.unit === 'ms' && typeof ms.value === 'number' && ms.value > 0) slowerThan = { ms: ms.value };
+      else {
+        issues.add('', `cannot read the slow-request threshold "${slow}"`, 'a duration like 300ms (an SLO) or a multiple of the before phase like 2x before');
+        return undefined;
+      }
+    }
+    return { kind: 'sequential', text, probe: seq.groups.probe!, signal, alpha, minErrors: min, ...(slowerThan ? { slowerThan } : {}) };
   }
   let body = text;
   let min: number | undefined;
@@ -108,7 +173,7 @@ export function parseAbort(text: string, issues: IssueSink): AbortSpec | undefin
   }
   const m = COMPARE.exec(body);
   if (!m?.groups) {
-    issues.add('', `cannot read stop condition "${text}"`, 'like "shop.errors.rate > 20% min 20", "shop.latency.p99 > 5x control for 2 ticks", "sequential shop.errors alpha 0.01"');
+    issues.add('', `cannot read stop condition "${text}"`, 'like "shop.errors.rate > 20% min 20", "shop.latency.p99 > 5x control for 2 ticks", "sequential shop.errors alpha 0.01", "sequential shop.latency > 300ms"');
     return undefined;
   }
   const { probe, field, cohort, op, rhs } = m.groups as Record<string, string | undefined>;

@@ -6,6 +6,7 @@ import { validateCommand } from './commands/validate.js';
 import { recoverCommand } from './commands/recover.js';
 import { injectCommand } from './commands/inject.js';
 import { extraCommands } from './commands/index.js';
+import { commandRunning, installLastResort } from './last-resort.js';
 import { reportError } from './shared.js';
 
 /** Builds the `firebreak` program; exported so tests can drive it in-process. */
@@ -36,8 +37,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const invoked = process.argv[1] ?? '';
-if (/firebreak(\.js)?$|cli[\\/]main\.(ts|js)$/.test(invoked)) {
-  const code = await main(process.argv);
-  process.exitCode = code;
+/** The process entry: `main` with the last-resort handler that reverts before an unexpected exit. */
+export async function cliEntry(argv: string[]): Promise<void> {
+  installLastResort();
+  const done = main(argv);
+  commandRunning(done);
+  process.exitCode = await done;
 }
+
+const invoked = process.argv[1] ?? '';
+if (/firebreak(\.js)?$|cli[\\/]main\.(ts|js)$/.test(invoked)) await cliEntry(process.argv);

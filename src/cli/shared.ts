@@ -4,7 +4,7 @@ import { createLogger } from '../log.js';
 import { EXIT, FirebreakError, isFirebreakError } from '../errors.js';
 import { createInterruption, type Interruption } from '../engine/context.js';
 import { RunEvents } from '../engine/events.js';
-import { runExperiment, type RunResult } from '../engine/run.js';
+import { runExperiment, type RunOptions, type RunResult } from '../engine/run.js';
 import type { Experiment } from '../experiment/model.js';
 import { attachProgress } from '../report/progress.js';
 import type { Status } from '../engine/journal.js';
@@ -37,8 +37,14 @@ export function worstExit(statuses: Status[]): number {
 }
 
 /**
- * SIGINT/SIGTERM: the first interrupts the run (faults revert, then the after phase measures
- * recovery); the second skips the after phase; reverts are never skipped.
+ * Signals that stop a run. SIGHUP (a closed terminal, a dropped SSH session) and SIGQUIT (Ctrl-\\)
+ * would otherwise end the process without a revert, so they count like SIGTERM.
+ */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+
+/**
+ * SIGINT/SIGTERM/SIGHUP/SIGQUIT: the first interrupts the run (faults revert, then the after phase
+ * measures recovery); the second skips the after phase; reverts are never skipped.
  */
 export function trapSignals(events?: RunEvents): { interruption: Interruption; release(): void } {
   const interruption = createInterruption();
@@ -56,13 +62,11 @@ export function trapSignals(events?: RunEvents): { interruption: Interruption; r
       process.stderr.write(`firebreak: still reverting faults; they are never skipped (${sig} #${count})\n`);
     }
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const sig of STOP_SIGNALS) process.on(sig, handler);
   return {
     interruption,
     release() {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
+      for (const sig of STOP_SIGNALS) process.off(sig, handler);
     },
   };
 }
@@ -78,13 +82,13 @@ export function reportError(err: unknown): number {
 }
 
 /**
- * Runs one experiment the way every command does: progress on stderr, SIGINT/SIGTERM trapped (first
+ * Runs one experiment the way every command does: progress on stderr, stop signals trapped (first
  * interrupts, second skips the after phase), the global --ledger and --log-level honoured.
  */
 export async function runFromCli(
   cmd: Command,
   experiment: Experiment,
-  opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean },
+  opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean; confirm?: RunOptions['confirm'] },
 ): Promise<RunResult & { interrupted: boolean }> {
   const events = new RunEvents();
   const detach = attachProgress(events, process.stderr, { quiet: Boolean(opts.quiet) });
@@ -96,6 +100,7 @@ export async function runFromCli(
       ...(ledger ? { ledgerPath: ledger } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
       ...(opts.seed ? { seed: opts.seed } : {}),
+      ...(opts.confirm ? { confirm: opts.confirm } : {}),
     });
     return { ...result, interrupted: trap.interruption.soft.signal.aborted };
   } finally {

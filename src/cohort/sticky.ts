@@ -56,7 +56,20 @@ export function stickyKeyOf(
   if (!text) return undefined;
   for (const part of text.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === source.name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === source.name) return decodeCookieValue(part.slice(eq + 1).trim());
   }
   return undefined;
+}
+
+/**
+ * A cookie value, percent-decoded when it is valid percent-encoding and taken as it is otherwise
+ * (`%zz`, a lone `%`): anyone can send any bytes, and a bad one must not throw in a request listener.
+ */
+export function decodeCookieValue(raw: string): string {
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }

@@ -2,6 +2,14 @@ import type { Logger } from 'pino';
 import type { IssueSink } from '../experiment/issues.js';
 import type { FaultType, JsonObject, Target } from '../faults/types.js';
 import type { ProbeType } from '../probes/types.js';
+import type { CohortSpec, Experiment, FaultSpec, ProbeSpec } from '../experiment/model.js';
+
+/** What a driver's validation-time cross-check sees of the rest of the experiment. */
+export interface ReconcileInput {
+  cohort: CohortSpec;
+  faults: FaultSpec[];
+  probes: ProbeSpec[];
+}
 
 /** Selects targets of one driver: the experiment's `cohort.targets.selector`. */
 export interface TargetSelector {
@@ -27,16 +35,6 @@ export interface DriverCallContext {
   purpose?: 'run' | 'dry-run' | 'recover';
 }
 
-/** A run's mark on a target it acts on, so that another run does not act on it at the same time. */
-export interface TargetClaim {
-  runId: string;
-  instanceId: string;
-  /** Who holds it, for messages: host and process, or pod. */
-  holder: string;
-  /** ISO time after which the claim no longer holds (a run that died does not block the target forever). */
-  expiresAt: string;
-}
-
 /** What a sweep is told about runs: which are over, and the time. */
 export interface SweepOptions {
   /** False for a run known to be over (recorded in this ledger, which the sweep holds locked). */
@@ -56,6 +54,20 @@ export interface SweepItem {
   action: string;
   ok: boolean;
   error?: string;
+}
+
+/**
+ * A run's mark on a target it is about to fault, so that no other run stacks a fault of its own on it
+ * (the second would record the first's harm as the state to restore). Written before the apply,
+ * removed after the revert.
+ */
+export interface TargetClaim {
+  runId: string;
+  instanceId: string;
+  /** Human-readable holder identity: `process 4242 on host-a (container 1a2b3c) since ...`. */
+  holder: string;
+  /** ISO time after which a holder that cannot be checked no longer counts. */
+  expiresAt: string;
 }
 
 /**
@@ -81,9 +93,26 @@ export interface Driver<Config extends JsonObject = JsonObject, Conn = unknown> 
   matchesTarget?(target: Target, selector: TargetSelector): boolean;
   /** Optional: checks the chosen canary against the system before anything is touched (a disruption budget); throws a coded error to refuse the plan. */
   checkSelection?(conn: Conn, selection: { canary: Target[]; control: Target[] }, faults: { type: string; attrs: unknown }[], ctx: DriverCallContext): Promise<void>;
-  /** Optional: marks `target` as under a fault of this run where the target system can hold the mark; throws FirebreakError('FIREBREAK_E_TARGET_BUSY') if another live run holds it. */
-  claimTarget?(conn: Conn, target: Target, claim: TargetClaim, ctx: DriverCallContext): Promise<void>;
-  releaseTarget?(conn: Conn, target: Target, claim: TargetClaim, ctx: DriverCallContext): Promise<void>;
   /** Optional: finds what the driver's faults left behind without a ledger (by their labels) and reverts what expired or whose run is over. */
   sweep?(conn: Conn, opts: SweepOptions, ctx: DriverCallContext): Promise<SweepItem[]>;
+  /**
+   * Optional, at validation: checks the driver's settings against the rest of the experiment (its
+   * cohorts, faults and probes) and returns them completed (for example proxies put in cohort mode
+   * by `cohort.traffic`). Contradictions go to `issues` (paths relative to `target.<driver>`).
+   */
+  reconcile?(config: Config, experiment: ReconcileInput, issues: IssueSink): Config;
+  /**
+   * Optional, at plan time with a live connection: checks what the experiment assumes of the system
+   * (a running proxy's cohort settings, that named objects exist) and throws FIREBREAK_E_PLAN when it
+   * does not hold. Returns lines for the plan (what will be hurt, and how).
+   */
+  checkPlan?(conn: Conn, config: Config, experiment: Experiment, ctx: DriverCallContext): Promise<string[]>;
+  /**
+   * Optional: marks `target` as under a fault of this run where the target system can hold the mark;
+   * throws FirebreakError('FIREBREAK_E_TARGET_BUSY') if another live run holds it. Drivers without it
+   * get a host-wide file claim (src/engine/claims.ts).
+   */
+  claimTarget?(conn: Conn, target: Target, claim: TargetClaim, ctx: DriverCallContext): Promise<void>;
+  /** Removes this run's mark (only this run's: a mark of another run is left alone). */
+  releaseTarget?(conn: Conn, target: Target, claim: TargetClaim, ctx: DriverCallContext): Promise<void>;
 }

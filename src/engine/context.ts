@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from '../drivers/registry.js';
-import type { Driver } from '../drivers/types.js';
+import type { Driver, TargetClaim } from '../drivers/types.js';
 import type { Experiment, FaultSpec } from '../experiment/model.js';
 import type { JsonObject, Target } from '../faults/types.js';
 import type { Ledger } from './ledger.js';
@@ -61,4 +61,12 @@ export interface RunContext {
   /** Set when a stop condition tripped: the during phase ends and faults revert at once. */
   abort: AbortController;
   options: { seed?: string };
+  /** Targets this run has claimed (by `<driver>/<target id>`), and the instances still applied on each. */
+  claims: Map<string, HeldClaim>;
+}
+
+export interface HeldClaim {
+  claim: TargetClaim;
+  target: Target;
+  instances: Set<string>;
 }

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { scrub } from '../log.js';
 import type { Target } from '../faults/types.js';
 import type { PhaseName } from '../experiment/model.js';
 import type { ProbeResult } from '../probes/types.js';
 import type { CohortName, LatencySummary } from '../signals/types.js';
-import type { Evidence, Journal, PlanSummary, Status } from './journal.js';
+import type { Evidence, FaultRecord, Journal, PlanSummary, Status } from './journal.js';
 
 /** The live view of one signals probe's cohort for the latest tick (for progress displays). */
 export interface TickCohort {
@@ -13,6 +14,11 @@ export interface TickCohort {
   errorRate: number;
   latency: LatencySummary;
   saturation?: number;
+  /** Requests in flight at the collection (gauge), and those in flight longer than the probe's timeout. */
+  outstanding?: number;
+  overdue?: number;
+  /** Sends the load generator could not make in the tick. */
+  dropped?: number;
 }
 
 /** Typed lifecycle events: the journal, terminal progress and reports are listeners. */
@@ -23,7 +29,7 @@ export interface RunEventMap {
   'probe-result': { phase: Phase; probe: string; result: ProbeResult };
   'fault-applied': { id: string; fault: string; description: string; target?: Target };
   'fault-apply-failed': { id: string; fault: string; error: string };
-  'fault-reverted': { id: string; fault: string; description: string; target?: Target; verified?: boolean; attempts: number };
+  'fault-reverted': { id: string; fault: string; description: string; target?: Target; verified?: boolean; attempts: number; ledgerError?: string; reach?: FaultRecord['reach'] };
   'fault-revert-failed': { id: string; fault: string; error: string; attempts: number };
   'abort-tripped': { condition: string; evidence: Evidence };
   'interrupted': { signal: string; hard: boolean };
@@ -31,14 +37,16 @@ export interface RunEventMap {
   'run-ended': { status: Status; exitCode: number; journal: Journal };
 }
 
-export type Phase = 'plan' | PhaseName | 'inject' | 'revert' | 'verdict';
+export type Phase = 'plan' | 'warmup' | PhaseName | 'inject' | 'revert' | 'verdict';
 
 export class RunEvents extends EventEmitter {
   emitEvent<K extends keyof RunEventMap>(name: K, payload: RunEventMap[K]): void {
+    // Scrubbed before any listener formats or cuts it: a secret cut in half is no longer recognisable.
+    const clean = scrub(payload);
     // A listener that throws must not break a run (or, worse, skip a revert).
     for (const l of this.listeners(name)) {
       try {
-        (l as (p: RunEventMap[K]) => void)(payload);
+        (l as (p: RunEventMap[K]) => void)(clean);
       } catch {
         // reporters are best effort
       }

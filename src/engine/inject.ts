@@ -1,9 +1,11 @@
-import { FirebreakError, describeError } from '../errors.js';
+import { FirebreakError, describeError, isFirebreakError } from '../errors.js';
 import { withTimeout } from '../util/abort.js';
 import type { FaultContext, JsonObject } from '../faults/types.js';
 import type { Instance, RunContext } from './context.js';
 import type { FaultRecord } from './journal.js';
 import { callBudget } from './budget.js';
+import { inFlight } from './live-runs.js';
+import { claimInstanceTarget, releaseInstanceTarget } from './target-claims.js';
 import { faultContextOf, revertWithRetries } from './revert.js';
 
 function faultContext(ctx: RunContext, inst: Instance, signal: AbortSignal, timeoutMs = ctx.experiment.phases.callTimeout): FaultContext {
@@ -34,20 +36,23 @@ export async function applyInstance(ctx: RunContext, inst: Instance): Promise<vo
   const timeoutMs = ctx.experiment.phases.callTimeout;
   const rec = record(ctx, inst);
   try {
+    await claimInstanceTarget(ctx, inst);
     const state = await withTimeout(`preparing ${inst.spec.type}`, timeoutMs, (signal) => fault.prepare(faultContext(ctx, inst, signal), inst.spec.attrs, inst.target), ctx.interruption.soft.signal);
     inst.state = state;
-    ctx.ledger.append({
-      event: 'intent', id: inst.id, runId: ctx.runId, fault: inst.spec.type, driver: inst.spec.driver,
-      driverConfig: handle.config, ...(inst.target ? { target: inst.target } : {}), state, description: inst.description,
-    });
+    writeIntent(ctx, inst, handle.config, state);
     inst.attempted = true;
     ctx.order.push(inst);
     // An apply is not cancelled by an interruption (it is reverted right after), and a timed-out one
     // gets a bounded time to settle, so a revert never races an apply still in flight.
     const budget = callBudget(fault, state, timeoutMs);
-    const next = await withTimeout(`applying ${inst.spec.type}`, budget, (signal) => fault.apply(faultContext(ctx, inst, signal, budget), state), undefined, { settleMs: budget });
+    const next = await inFlight(ctx.runId, withTimeout(`applying ${inst.spec.type}`, budget, (signal) => fault.apply(faultContext(ctx, inst, signal, budget), state), undefined, { settleMs: budget }));
     if (next) inst.state = next as JsonObject;
-    ctx.ledger.append({ event: 'applied', id: inst.id, runId: ctx.runId, state: inst.state });
+    // The intent already holds what the revert needs: an `applied` line the disk cannot take is noted, not fatal.
+    try {
+      ctx.ledger.append({ event: 'applied', id: inst.id, runId: ctx.runId, state: inst.state });
+    } catch (err) {
+      ctx.journal.errors.push({ phase: 'inject', code: 'FIREBREAK_E_LEDGER_WRITE', message: `${inst.description} was applied but its \`applied\` line was not written (${describeError(err).message}); its intent is on disk, so it is still reverted and recovered` });
+    }
     inst.applied = true;
     rec.state = inst.state;
     rec.appliedAt = new Date().toISOString();
@@ -56,7 +61,25 @@ export async function applyInstance(ctx: RunContext, inst: Instance): Promise<vo
     const message = describeError(err).message;
     rec.error = message;
     ctx.events.emitEvent('fault-apply-failed', { id: inst.id, fault: inst.spec.type, error: message });
+    // Nothing of it was applied: its claim (if this instance made it) goes now.
+    if (!inst.attempted) await releaseInstanceTarget(ctx, inst);
+    if (isFirebreakError(err) && !inst.attempted && REFUSALS.includes(err.code)) throw err;
     throw new FirebreakError('FIREBREAK_E_APPLY', `applying ${inst.description} failed: ${message}`, { cause: err });
+  }
+}
+
+/** Refusals before anything was applied keep their own code (a full disk, a busy target). */
+const REFUSALS: string[] = ['FIREBREAK_E_LEDGER_WRITE', 'FIREBREAK_E_TARGET_BUSY'];
+
+/** The intent, before the apply: a fault whose intent is not on disk is never applied. */
+function writeIntent(ctx: RunContext, inst: Instance, driverConfig: JsonObject, state: JsonObject): void {
+  try {
+    ctx.ledger.append({
+      event: 'intent', id: inst.id, runId: ctx.runId, fault: inst.spec.type, driver: inst.spec.driver,
+      driverConfig, ...(inst.target ? { target: inst.target } : {}), state, description: inst.description,
+    });
+  } catch (err) {
+    throw new FirebreakError('FIREBREAK_E_LEDGER_WRITE', `${inst.description} was not applied: its intent could not be ledgered (${describeError(err).message})`, { cause: err });
   }
 }
 
@@ -74,10 +97,22 @@ export async function revertInstance(ctx: RunContext, inst: Instance): Promise<b
   rec.revertAttempts = outcome.attempts;
   if (outcome.verified !== undefined) rec.verified = outcome.verified;
   if (outcome.verifyDetail) rec.verifyDetail = outcome.verifyDetail;
+  if (outcome.ledgerError) {
+    rec.ledgerError = outcome.ledgerError;
+    ctx.journal.errors.push({
+      phase: 'revert', code: 'FIREBREAK_E_LEDGER_WRITE',
+      message: `${inst.description}: ${outcome.ok ? 'reverted, not ledgered' : 'revert failure not ledgered'} (${outcome.ledgerError}); the entry stays open: run \`firebreak recover\` once the ledger can be written (a second revert is harmless)`,
+    });
+  }
   if (outcome.ok) {
     inst.reverted = true;
     rec.revertedAt = new Date().toISOString();
-    ctx.events.emitEvent('fault-reverted', { id: inst.id, fault: inst.spec.type, description: inst.description, ...(inst.target ? { target: inst.target } : {}), ...(outcome.verified !== undefined ? { verified: outcome.verified } : {}), attempts: outcome.attempts });
+    await releaseInstanceTarget(ctx, inst);
+    ctx.events.emitEvent('fault-reverted', {
+      id: inst.id, fault: inst.spec.type, description: inst.description, ...(inst.target ? { target: inst.target } : {}),
+      ...(outcome.verified !== undefined ? { verified: outcome.verified } : {}), attempts: outcome.attempts, ...(outcome.ledgerError ? { ledgerError: outcome.ledgerError } : {}),
+      ...(rec.reach ? { reach: rec.reach } : {}),
+    });
     return true;
   }
   rec.error = outcome.error;
@@ -89,7 +124,13 @@ export async function revertInstance(ctx: RunContext, inst: Instance): Promise<b
 export async function revertAll(ctx: RunContext): Promise<string[]> {
   const failed: string[] = [];
   for (const inst of [...ctx.order].reverse()) {
-    if (!(await revertInstance(ctx, inst))) failed.push(inst.id);
+    // One instance's failure, whatever it is, never keeps the others applied.
+    try {
+      if (!(await revertInstance(ctx, inst))) failed.push(inst.id);
+    } catch (err) {
+      ctx.logger.error({ instance: inst.id, err: describeError(err) }, 'revert failed unexpectedly');
+      failed.push(inst.id);
+    }
   }
   return failed;
 }

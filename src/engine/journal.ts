@@ -28,6 +28,17 @@ export interface Evidence {
   interval?: [number, number];
   samples?: Record<string, number>;
   reason?: string;
+  /** Something the reader should know that did not change the outcome (a few failed collections). */
+  note?: string;
+}
+
+/** What one stop condition did over the during phase: how often it could look, and what it last saw. */
+export interface StopConditionRecord {
+  check: string;
+  looks: number;
+  last?: Evidence;
+  /** Why it never evaluated, when it did not. */
+  note?: string;
 }
 
 export interface PlanSummary {
@@ -38,6 +49,8 @@ export interface PlanSummary {
   probes: { name: string; type: string; kind: string }[];
   phases: { before: number; during: number; after: number; tick: number };
   aborts: string[];
+  /** What the drivers found at plan time (proxies' cohort modes, shares and salts). */
+  notes?: string[];
 }
 
 export interface PhaseRecord {
@@ -61,6 +74,10 @@ export interface FaultRecord {
   verified?: boolean;
   verifyDetail?: string;
   error?: string;
+  /** Requests of each traffic cohort that passed the fault's point while it was live (faults that can tell). */
+  reach?: { canary?: number; control?: number; untouched?: number };
+  /** The ledger could not record this fault's revert (a full disk): reverted, not ledgered. */
+  ledgerError?: string;
 }
 
 export interface Journal {
@@ -77,8 +94,12 @@ export interface Journal {
   aborted?: { condition: string; at: string; evidence: Evidence };
   interrupted?: { signal: string; at: string; skippedAfter: boolean };
   rollbacks: { name: string; result: ProbeResult }[];
+  /** The stop conditions over the during phase (each one's looks; a note on any that never evaluated). */
+  stopConditions?: StopConditionRecord[];
   verdict: { status: Status; exitCode: number; reason: string; evidence: Evidence[] };
   errors: { phase: string; message: string; code?: string }[];
+  /** Things the reader must know about how far the verdict can be trusted (misconfigured cohorts, blind stop conditions). */
+  warnings: string[];
 }
 
 /** Writes the journal atomically (temp file, then rename), secrets scrubbed. */

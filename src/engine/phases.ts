@@ -1,12 +1,13 @@
 import { describeError, FirebreakError } from '../errors.js';
 import type { PhaseName } from '../experiment/model.js';
-import { countComparisons, evaluatePhase } from '../analysis/evaluate.js';
+import { countComparisons, evaluatePhase, type EvaluateInput } from '../analysis/evaluate.js';
 import type { RunContext } from './context.js';
 import { applyInstance, revertAll, revertInstance } from './inject.js';
 import type { Evidence, PhaseRecord } from './journal.js';
 import { runValueProbe, type SignalHub } from './measure.js';
 import { StopConditions } from './stop.js';
-import { runWindow } from './window.js';
+import { markReachEnd, markReachStart } from './reach.js';
+import { finishWindow, runWindow } from './window.js';
 
 const MEASURED: PhaseName[] = ['before', 'during', 'after'];
 
@@ -22,13 +23,42 @@ function measuredIn(ctx: RunContext): (probe: string, phase: PhaseName) => boole
   };
 }
 
+/** Decides a measured phase's tolerances with what the hub knows: the probes' cohorts and failed collections. */
+function judge(ctx: RunContext, hub: SignalHub, phase: PhaseName, record: PhaseRecord, before?: PhaseRecord): Evidence[] {
+  const input: EvaluateInput = {
+    phase, record, comparisons: comparisons(ctx), measuredIn: measuredIn(ctx),
+    cohortsOf: (probe) => hub.cohortsOf(probe), failures: hub.failuresIn(phase),
+    ...(before ? { before } : {}),
+  };
+  recordCollectFailures(ctx, hub, phase);
+  return evaluatePhase(ctx.experiment.hypothesis.tolerances, input);
+}
+
+/** Failed collections go into the journal's errors, one line per probe and phase. */
+function recordCollectFailures(ctx: RunContext, hub: SignalHub, phase: PhaseName): void {
+  for (const [probe, f] of hub.failuresIn(phase)) {
+    const missing = Object.entries(f.missing).filter(([, n]) => (n ?? 0) > 0);
+    if (f.failed === 0 && missing.length === 0) continue;
+    const parts = [
+      ...(f.failed ? [`${f.failed} of ${f.looks} collections failed${f.lastError ? ` (last: ${f.lastError})` : ''}`] : []),
+      ...missing.map(([c, n]) => `${n} of ${f.looks} collections came back without the ${c} cohort`),
+    ];
+    ctx.journal.errors.push({ phase, code: 'FIREBREAK_E_PROBE', message: `probe ${probe}: ${parts.join('; ')}` });
+  }
+}
+
+/** Whether any fault is applied and not yet reverted: stop conditions watch only then. */
+function faultLive(ctx: RunContext): boolean {
+  return ctx.instances.some((i) => i.applied && !i.reverted);
+}
+
 /** Before: measures the steady state. Returns the evidence; any failure means not steady. */
 export async function beforePhase(ctx: RunContext, hub: SignalHub): Promise<{ record: PhaseRecord; evidence: Evidence[] }> {
   const signal = ctx.interruption.soft.signal;
   const record = await runWindow(ctx, hub, 'before', ctx.experiment.phases.before, signal);
+  await finishWindow(ctx, hub, record, ctx.interruption.hard.signal);
   ctx.journal.phases.push(record);
-  const evidence = evaluatePhase(ctx.experiment.hypothesis.tolerances, { phase: 'before', record, comparisons: comparisons(ctx), measuredIn: measuredIn(ctx) });
-  return { record, evidence };
+  return { record, evidence: judge(ctx, hub, 'before', record) };
 }
 
 /** Inject: applies every fault that starts with the during phase. A failed apply fails the run. */
@@ -41,14 +71,16 @@ export async function injectPhase(ctx: RunContext): Promise<void> {
       throw new FirebreakError('FIREBREAK_E_TIMEOUT', `the inject phase took longer than phases.phaseGrace (${ctx.experiment.phases.phaseGrace} ms); faults applied so far are reverted`);
     }
     await applyInstance(ctx, inst);
+    await markReachStart(ctx, inst);
   }
 }
 
 /**
  * During: keeps measuring while the faults are live, applies and reverts faults with their own start
  * and duration, and checks the stop conditions every tick. A tripped condition ends the phase at once.
+ * Its record is judged by `judgeDuring`, after the revert.
  */
-export async function duringPhase(ctx: RunContext, hub: SignalHub, before: PhaseRecord): Promise<{ record: PhaseRecord; evidence: Evidence[] }> {
+export async function duringPhase(ctx: RunContext, hub: SignalHub, before: PhaseRecord): Promise<{ record: PhaseRecord }> {
   const e = ctx.experiment;
   const stop = new StopConditions(ctx, hub, before);
   const events = new Set<number>();
@@ -69,10 +101,13 @@ export async function duringPhase(ctx: RunContext, hub: SignalHub, before: Phase
       onEvent: async (elapsed) => {
         for (const inst of ctx.instances) {
           const end = inst.spec.duration === undefined ? Infinity : inst.spec.start + inst.spec.duration;
-          if (inst.applied && !inst.reverted && end <= elapsed + 1) await revertInstance(ctx, inst);
-          else if (!inst.attempted && inst.spec.start > 0 && inst.spec.start <= elapsed + 1 && end > elapsed) {
+          if (inst.applied && !inst.reverted && end <= elapsed + 1) {
+            await markReachEnd(ctx, inst);
+            await revertInstance(ctx, inst);
+          } else if (!inst.attempted && inst.spec.start > 0 && inst.spec.start <= elapsed + 1 && end > elapsed) {
             try {
               await applyInstance(ctx, inst);
+              await markReachStart(ctx, inst);
             } catch (err) {
               applyError = err;
               ctx.abort.abort(err);
@@ -81,6 +116,7 @@ export async function duringPhase(ctx: RunContext, hub: SignalHub, before: Phase
         }
       },
       onTick: async () => {
+        if (!faultLive(ctx)) return;
         const tripped = stop.check();
         if (tripped && !ctx.abort.signal.aborted) {
           ctx.journal.aborted = { condition: tripped.check, at: new Date().toISOString(), evidence: tripped };
@@ -93,15 +129,28 @@ export async function duringPhase(ctx: RunContext, hub: SignalHub, before: Phase
     AbortSignal.any([ctx.interruption.soft.signal, ctx.abort.signal]),
   );
   ctx.journal.phases.push(record);
+  if (ctx.experiment.abort.length) {
+    ctx.journal.stopConditions = stop.report();
+    for (const s of ctx.journal.stopConditions) if (s.looks === 0) ctx.journal.warnings.push(`stop condition "${s.check}" ${s.note ?? 'never evaluated'}: it could not have stopped this run`);
+  }
   if (applyError) throw applyError;
-  const evidence = evaluatePhase(ctx.experiment.hypothesis.tolerances, { phase: 'during', record, before, comparisons: comparisons(ctx), measuredIn: measuredIn(ctx) });
-  return { record, evidence };
+  return { record };
+}
+
+/**
+ * Judges the during phase once the faults are reverted: the window is drained of the requests it sent
+ * (the fault's own slow ones included, wherever they end), then its tolerances are decided.
+ */
+export async function judgeDuring(ctx: RunContext, hub: SignalHub, record: PhaseRecord, before: PhaseRecord): Promise<Evidence[]> {
+  await finishWindow(ctx, hub, record, ctx.interruption.hard.signal);
+  return judge(ctx, hub, 'during', record, before);
 }
 
 /** Revert: every fault, in reverse order, verified where possible. Never cancelled. */
 export async function revertPhase(ctx: RunContext): Promise<string[]> {
   ctx.events.emitEvent('phase-started', { phase: 'revert', durationMs: 0, at: Date.now() });
   ctx.revertDone = true;
+  for (const inst of ctx.order) await markReachEnd(ctx, inst);
   const failed = await revertAll(ctx);
   for (const spec of ctx.planned ? ctx.experiment.rollbacks : []) {
     const result = await runValueProbe(ctx, spec, new AbortController().signal);
@@ -116,9 +165,9 @@ export async function revertPhase(ctx: RunContext): Promise<string[]> {
 export async function afterPhase(ctx: RunContext, hub: SignalHub, before: PhaseRecord): Promise<{ record: PhaseRecord; evidence: Evidence[] }> {
   const signal = ctx.interruption.hard.signal;
   const record = await runWindow(ctx, hub, 'after', ctx.experiment.phases.after, signal);
+  await finishWindow(ctx, hub, record, signal);
   ctx.journal.phases.push(record);
-  const evidence = evaluatePhase(ctx.experiment.hypothesis.tolerances, { phase: 'after', record, before, comparisons: comparisons(ctx), measuredIn: measuredIn(ctx) });
-  return { record, evidence };
+  return { record, evidence: judge(ctx, hub, 'after', record, before) };
 }
 
 export function recordError(ctx: RunContext, phase: string, err: unknown): void {

@@ -19,6 +19,13 @@ export function driversNeeded(ctx: Pick<RunContext, 'experiment'>): string[] {
 
 /** Refuses to start while the ledger holds faults some earlier run never reverted. */
 export function checkLedgerClean(ctx: RunContext): void {
+  const bad = ctx.ledger.unreported;
+  if (bad.length) {
+    throw new FirebreakError(
+      'FIREBREAK_E_LEDGER_CORRUPT',
+      `${ctx.ledger.path}:${bad[0]!.line}: cannot parse ledger line${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}; it may have held a fault: run \`firebreak recover\`, which reverts every entry it can read and records that it saw this line`,
+    );
+  }
   const open = ctx.ledger.openFaults();
   if (open.length) {
     throw new FirebreakError(
@@ -95,7 +102,20 @@ export async function resolvePlan(ctx: RunContext): Promise<PlanSummary> {
     });
   });
   refuseOverlaps(ctx.instances);
-  return summarizePlan(ctx);
+  const notes = await checkDriverPlans(ctx);
+  return { ...summarizePlan(ctx), ...(notes.length ? { notes } : {}) };
+}
+
+/** Each driver checks what the experiment assumes of the live system (see Driver.checkPlan). */
+async function checkDriverPlans(ctx: RunContext): Promise<string[]> {
+  const notes: string[] = [];
+  for (const [name, h] of ctx.drivers) {
+    if (!h.driver.checkPlan) continue;
+    const timeoutMs = ctx.experiment.phases.callTimeout;
+    const lines = await withTimeout(`checking the plan with ${name}`, timeoutMs, (signal) => h.driver.checkPlan!(h.connection, h.config, ctx.experiment, { signal, logger: ctx.logger, timeoutMs }), ctx.interruption.soft.signal);
+    notes.push(...lines);
+  }
+  return notes;
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
-import { describeError } from '../errors.js';
-import { silentLogger } from '../log.js';
-import { withTimeout } from '../util/abort.js';
+import { describeError, isFirebreakError } from '../errors.js';
+import { registerSecret, resolveSecretRefs, silentLogger } from '../log.js';
+import { readSecret } from '../experiment/variables.js';
+import { sleep, withTimeout } from '../util/abort.js';
 import { defaultRegistry } from '../drivers/builtin.js';
 import type { Registry } from '../drivers/registry.js';
-import { Ledger, defaultLedgerPath, type LockHolder, type OpenFault } from './ledger.js';
+import { Ledger, defaultLedgerPath, lockLeaseMs, type KnownHolder, type OpenFault, type UnparsableLine } from './ledger.js';
 import { revertWithRetries } from './revert.js';
+import { releaseRecovered } from './target-claims.js';
 
 export interface RecoverItem {
   id: string;
@@ -15,6 +17,10 @@ export interface RecoverItem {
   ok: boolean;
   attempts: number;
   error?: string;
+  /** Reverted (or failed) but the ledger could not record it: the entry stays open. */
+  ledgerError?: string;
+  /** Why it was not even tried, when that has a code of its own (FIREBREAK_E_SECRET). */
+  code?: string;
 }
 
 /**
@@ -48,33 +54,110 @@ export interface RecoverResult {
   reverted: number;
   remaining: RecoverItem[];
   items: RecoverItem[];
+  /** Lines that could not be parsed: reported, recorded as seen, and the rest of the ledger used. */
+  unparsable: UnparsableLine[];
+}
+
+export interface RecoverOptions {
+  ledgerPath?: string;
+  registry?: Registry;
+  logger?: Logger;
+  timeoutMs?: number;
+  onItem?: (item: RecoverItem, open: OpenFault) => void;
+  /** How long to wait for a lock whose holder cannot be checked to run out its lease (default: the lease). */
+  lockWaitMs?: number;
+  signal?: AbortSignal;
+  /** Values for secrets whose source is a variable (`recover --var name=value`). */
+  vars?: Record<string, string>;
+  /**
+   * The lock holder's fate found out by other means (the cluster, for a CronJob's pod): one gone is
+   * taken over at once; while one runs, recover does not wait for its lease.
+   */
+  knownLockHolder?: KnownHolder;
 }
 
 /**
  * Reverts every fault the ledger holds as applied (or intended) and not reverted, from the ledger alone:
  * reconnects each driver with its recorded configuration and calls the fault's revert with its state.
  */
-export async function recoverLedger(opts: { ledgerPath?: string; registry?: Registry; logger?: Logger; timeoutMs?: number; onItem?: (item: RecoverItem, open: OpenFault) => void; takeOverLockFrom?: LockHolder } = {}): Promise<RecoverResult> {
-  const registry = opts.registry ?? defaultRegistry();
-  const logger = opts.logger ?? silentLogger();
-  const timeoutMs = opts.timeoutMs ?? 15_000;
-  const ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath(), opts.takeOverLockFrom ? { takeOverFrom: opts.takeOverLockFrom } : {});
-  const items: RecoverItem[] = [];
+export async function recoverLedger(opts: RecoverOptions = {}): Promise<RecoverResult> {
+  const running = opts.knownLockHolder !== undefined && !opts.knownLockHolder.gone;
+  const ledger = await openWaiting(opts.ledgerPath ?? defaultLedgerPath(), running ? 0 : (opts.lockWaitMs ?? lockLeaseMs() + 5_000), opts.signal, opts.knownLockHolder);
   try {
-    const open = ledger.openFaults().reverse();
-    for (const o of open) {
-      const item = await recoverOne(o, { registry, logger, ledger, timeoutMs });
-      items.push(item);
-      opts.onItem?.(item, o);
-    }
-    return { ledger: ledger.path, found: open.length, reverted: items.filter((i) => i.ok).length, remaining: items.filter((i) => !i.ok), items };
+    return await recoverOpen(ledger, opts);
   } finally {
     ledger.close();
   }
 }
 
-async function recoverOne(o: OpenFault, env: { registry: Registry; logger: Logger; ledger: Ledger; timeoutMs: number }): Promise<RecoverItem> {
+/**
+ * Recovers through a ledger this process already holds (recover itself, the last-resort handler).
+ * Each entry is independent: one that cannot be reverted, or whose outcome cannot be ledgered, never
+ * stops the others.
+ */
+export async function recoverOpen(ledger: Ledger, opts: Omit<RecoverOptions, 'ledgerPath' | 'lockWaitMs'> = {}): Promise<RecoverResult> {
+  const registry = opts.registry ?? defaultRegistry();
+  const logger = opts.logger ?? silentLogger();
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const unparsable = ledger.unreported;
+  if (unparsable.length) {
+    logger.warn({ lines: unparsable.map((u) => u.line) }, 'unparsable ledger lines skipped');
+    try {
+      ledger.append({ event: 'skipped', id: '-', runId: '-', lines: unparsable.map((u) => u.line), error: 'unparsable; every other line was used' });
+      ledger.unreported = [];
+    } catch (err) {
+      logger.error({ err: describeError(err).message }, 'could not record the skipped lines');
+    }
+  }
+  const items: RecoverItem[] = [];
+  const open = ledger.openFaults().reverse();
+  for (const o of open) {
+    let item: RecoverItem;
+    try {
+      item = await recoverOne(o, { registry, logger, ledger, timeoutMs, vars: opts.vars ?? {} });
+    } catch (err) {
+      item = { id: o.id, fault: o.fault, ok: false, attempts: 0, error: describeError(err).message };
+    }
+    items.push(item);
+    opts.onItem?.(item, o);
+  }
+  return { ledger: ledger.path, found: open.length, reverted: items.filter((i) => i.ok).length, remaining: items.filter((i) => !i.ok), items, unparsable };
+}
+
+/**
+ * The real values of the secrets an entry refers to, read again from their sources: a revert run with
+ * a redacted value could do harm of its own, so an entry whose secret cannot be read is not reverted.
+ */
+function resolveSecrets(o: OpenFault, vars: Record<string, string>): { values: Record<string, string> } | { problem: string } {
+  const values: Record<string, string> = {};
+  for (const [name, source] of Object.entries(o.secrets)) {
+    const read = readSecret(source, { env: process.env, vars });
+    if ('problem' in read) return { problem: `secret "${name}" cannot be read again (${read.problem}); not reverted: make it available and run \`firebreak recover\` again` };
+    registerSecret(read.value, { name, source });
+    values[name] = read.value;
+  }
+  return { values };
+}
+
+/** Opens a ledger, waiting (bounded, cancellable) for a lock whose holder cannot be checked to run out its lease. */
+async function openWaiting(path: string, waitMs: number, signal?: AbortSignal, knownHolder?: KnownHolder): Promise<Ledger> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return Ledger.open(path, knownHolder ? { knownHolder } : {});
+    } catch (err) {
+      const canWait = isFirebreakError(err, 'FIREBREAK_E_LEDGER_LOCKED') && (err.details as { canWait?: boolean } | undefined)?.canWait;
+      if (!canWait || Date.now() >= until) throw err;
+      await sleep(Math.min(1000, until - Date.now()), signal);
+    }
+  }
+}
+
+async function recoverOne(o: OpenFault, env: { registry: Registry; logger: Logger; ledger: Ledger; timeoutMs: number; vars: Record<string, string> }): Promise<RecoverItem> {
   const base = { id: o.id, fault: o.fault, ...(o.description ? { description: o.description } : {}), ...(o.target ? { target: o.target.name } : {}) };
+  const secrets = resolveSecrets(o, env.vars);
+  if ('problem' in secrets) return { ...base, ok: false, attempts: 0, code: 'FIREBREAK_E_SECRET', error: secrets.problem };
+  o = { ...o, state: resolveSecretRefs(o.state, secrets.values), driverConfig: resolveSecretRefs(o.driverConfig, secrets.values) };
   const driver = env.registry.driver(o.driver);
   const fault = env.registry.fault(o.fault);
   if (!driver || !fault) return { ...base, ok: false, attempts: 0, error: `no registered ${!driver ? `driver "${o.driver}"` : `fault "${o.fault}"`} to revert it with` };
@@ -86,7 +169,11 @@ async function recoverOne(o: OpenFault, env: { registry: Registry; logger: Logge
   }
   try {
     const r = await revertWithRetries({ id: o.id, runId: o.runId, fault, connection, state: o.state, logger: env.logger.child({ recover: o.id }), ledger: env.ledger, timeoutMs: env.timeoutMs });
-    return { ...base, ok: r.ok, attempts: r.attempts, ...(r.error ? { error: r.error } : {}) };
+    const target = o.target;
+    if (r.ok && !r.ledgerError && target && !env.ledger.openFaults().some((x) => x.runId === o.runId && x.target?.id === target.id)) {
+      await releaseRecovered({ driver, connection, logger: env.logger, timeoutMs: env.timeoutMs, ledgerPath: env.ledger.path }, target, { runId: o.runId, instanceId: o.id, holder: '', expiresAt: '' });
+    }
+    return { ...base, ok: r.ok, attempts: r.attempts, ...(r.error ? { error: r.error } : {}), ...(r.ledgerError ? { ledgerError: r.ledgerError } : {}) };
   } finally {
     await withTimeout(`disconnecting ${o.driver}`, env.timeoutMs, async () => driver.disconnect?.(connection)).catch(() => undefined);
   }

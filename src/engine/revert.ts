@@ -24,6 +24,8 @@ export interface RevertOutcome {
   verified?: boolean;
   verifyDetail?: string;
   error?: string;
+  /** Set when the outcome could not be written to the ledger (a full disk): the entry stays open. */
+  ledgerError?: string;
 }
 
 const BACKOFF_MS = [250, 1000, 3000, 5000];
@@ -50,10 +52,10 @@ export async function revertWithRetries(job: RevertJob): Promise<RevertOutcome> 
   const ctx = (signal: AbortSignal): FaultContext => faultContextOf(job, signal, budget);
   let lastError = '';
   for (let attempt = 1; attempt <= max; attempt++) {
+    let verified: boolean | undefined;
+    let verifyDetail: string | undefined;
     try {
       await withTimeout(`reverting ${job.fault.type} ${job.id}`, budget, (signal) => job.fault.revert(ctx(signal), job.state), undefined, { settleMs: budget });
-      let verified: boolean | undefined;
-      let verifyDetail: string | undefined;
       const fault = job.fault;
       if (canVerify(fault)) {
         const v = await withTimeout(`verifying the revert of ${fault.type} ${job.id}`, budget, (signal) => fault.verify(ctx(signal), job.state));
@@ -61,14 +63,28 @@ export async function revertWithRetries(job: RevertJob): Promise<RevertOutcome> 
         verifyDetail = v.detail;
         if (!v.ok) throw new Error(`revert did not take: ${v.detail ?? 'verification failed'}`);
       }
-      job.ledger.append({ event: 'reverted', id: job.id, runId: job.runId, ...(verified !== undefined ? { description: verified ? 'verified' : 'unverified' } : {}) });
-      return { ok: true, attempts: attempt, ...(verified !== undefined ? { verified } : {}), ...(verifyDetail ? { verifyDetail } : {}) };
     } catch (err) {
       lastError = describeError(err).message;
       job.logger.warn({ id: job.id, fault: job.fault.type, attempt, err: lastError }, 'revert attempt failed');
       if (attempt < max) await sleep(BACKOFF_MS[attempt - 1] ?? 5000);
+      continue;
     }
+    // The revert took: that is the outcome, whether or not the ledger can record it.
+    const ledgerError = record(job, { event: 'reverted', id: job.id, runId: job.runId, ...(verified !== undefined ? { description: verified ? 'verified' : 'unverified' } : {}) });
+    return { ok: true, attempts: attempt, ...(verified !== undefined ? { verified } : {}), ...(verifyDetail ? { verifyDetail } : {}), ...(ledgerError ? { ledgerError } : {}) };
   }
-  job.ledger.append({ event: 'revert-failed', id: job.id, runId: job.runId, error: lastError });
-  return { ok: false, attempts: max, error: lastError };
+  const ledgerError = record(job, { event: 'revert-failed', id: job.id, runId: job.runId, error: lastError });
+  return { ok: false, attempts: max, error: lastError, ...(ledgerError ? { ledgerError } : {}) };
+}
+
+/** Writes a revert's outcome; a ledger that cannot take it (a full disk) is reported, never thrown. */
+function record(job: RevertJob, entry: Parameters<Ledger['append']>[0]): string | undefined {
+  try {
+    job.ledger.append(entry);
+    return undefined;
+  } catch (err) {
+    const message = describeError(err).message;
+    job.logger.error({ id: job.id, event: entry.event, err: message }, 'could not write the revert to the ledger');
+    return message;
+  }
 }

@@ -8,12 +8,14 @@ import type { Experiment } from '../experiment/model.js';
 import { VERSION } from '../version.js';
 import { createInterruption, type Interruption, type RunContext } from './context.js';
 import { RunEvents } from './events.js';
-import { JOURNAL_SCHEMA, type Evidence, type Journal, type Status } from './journal.js';
+import { JOURNAL_SCHEMA, type Evidence, type Journal, type PlanSummary, type Status } from './journal.js';
 import { Ledger, defaultLedgerPath } from './ledger.js';
+import { trackRun } from './live-runs.js';
 import { SignalHub } from './measure.js';
-import { afterPhase, beforePhase, duringPhase, injectPhase, recordError, revertPhase } from './phases.js';
+import { afterPhase, beforePhase, duringPhase, injectPhase, judgeDuring, recordError, revertPhase } from './phases.js';
 import { checkLedgerClean, connectDrivers, disconnectDrivers, resolvePlan } from './plan.js';
 import { decideVerdict } from './verdict.js';
+import { reachEvidence } from './reach.js';
 
 export interface RunOptions {
   registry?: Registry;
@@ -23,6 +25,11 @@ export interface RunOptions {
   ledgerPath?: string;
   /** Stop after the plan: nothing is touched. */
   dryRun?: boolean;
+  /**
+   * Asked with the plan before anything is touched (the CLI's prompt when a fault would reach many
+   * targets); false ends the run as planned, nothing touched.
+   */
+  confirm?: (plan: PlanSummary, signal: AbortSignal) => Promise<boolean>;
   /** Overrides the target cohort's seed. */
   seed?: string;
   /** The experiment as written, for the journal. */
@@ -61,16 +68,19 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
     rollbacks: [],
     verdict: { status: 'failed', exitCode: EXIT.failed, reason: 'the run did not finish', evidence: [] },
     errors: [],
+    warnings: [],
   };
   let ledger: Ledger;
   try {
-    ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath());
+    ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath(), { reserve: !opts.dryRun });
   } catch (err) {
-    return finish({ journal, events, startedAt }, 'failed', `cannot use the ledger: ${describeError(err).message}`, [], err);
+    return finish({ journal, events, startedAt }, 'failed', `cannot use the ledger${isFirebreakError(err) ? ` (${err.code})` : ''}: ${describeError(err).message}`, [], err);
   }
+  const tracked = trackRun({ runId, ledger, interruption });
   const ctx: RunContext = {
     runId, experiment, registry: opts.registry ?? defaultRegistry(), logger, ledger, events, interruption,
     drivers: new Map(), instances: [], order: [], planned: false, revertDone: false, journal, abort: new AbortController(), options: { ...(opts.seed ? { seed: opts.seed } : {}) },
+    claims: new Map(),
   };
   let hub: SignalHub | undefined;
   const evidence: Evidence[] = [];
@@ -82,27 +92,31 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
     checkLedgerClean(ctx);
     await connectDrivers(ctx, opts.dryRun ? 'dry-run' : 'run');
     journal.plan = await resolvePlan(ctx);
-    ctx.planned = !opts.dryRun;
+    const declined = !opts.dryRun && opts.confirm ? !(await opts.confirm(journal.plan, interruption.soft.signal)) : false;
+    ctx.planned = !opts.dryRun && !declined;
     events.emitEvent('run-started', { runId, title: experiment.title, source: experiment.source, plan: journal.plan });
     events.emitEvent('phase-ended', { phase: 'plan', at: Date.now() });
-    if (opts.dryRun) {
-      journal.verdict = { status: 'planned', exitCode: 0, reason: 'dry run: planned only, nothing touched', evidence: [] };
+    if (opts.dryRun || declined) {
+      journal.verdict = { status: 'planned', exitCode: 0, reason: declined ? 'not confirmed: planned only, nothing touched' : 'dry run: planned only, nothing touched', evidence: [] };
       return { status: 'planned', exitCode: 0, journal: scrub(end(journal, startedAt)) };
     }
     hub = new SignalHub(ctx);
     await hub.start(interruption.soft.signal);
     const before = await beforePhase(ctx, hub);
     evidence.push(...before.evidence);
-    notSteady = before.evidence.some((e) => e.outcome === 'fail' || e.outcome === 'error');
-    if (!notSteady && !interruption.soft.signal.aborted) {
+    notSteady = before.evidence.some((e) => e.outcome === 'fail');
+    // A steady state that could not be measured is not a steady state: nothing is injected.
+    const unmeasured = !notSteady && before.evidence.some((e) => e.outcome === 'error');
+    if (!notSteady && !unmeasured && !interruption.soft.signal.aborted) {
       let during;
       try {
         await injectPhase(ctx);
         during = await duringPhase(ctx, hub, before.record);
-        evidence.push(...during.evidence);
       } finally {
         revertFailures = await revertPhase(ctx);
+        evidence.push(...reachEvidence(ctx));
       }
+      evidence.push(...(await judgeDuring(ctx, hub, during.record, before.record)));
       if (!interruption.hard.signal.aborted) {
         const after = await afterPhase(ctx, hub, before.record);
         evidence.push(...after.evidence);
@@ -117,6 +131,7 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
     await hub?.stop();
     await disconnectDrivers(ctx);
     ledger.close();
+    tracked.finished();
   }
   if (interruption.soft.signal.aborted) {
     journal.interrupted ??= { signal: interruption.reason ?? 'SIGINT', at: new Date().toISOString(), skippedAfter: interruption.hard.signal.aborted };
@@ -124,7 +139,9 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
   if (revertFailures.length) {
     journal.errors.push({ phase: 'revert', code: 'FIREBREAK_E_REVERT', message: `could not revert ${revertFailures.join(', ')}: they stay in the ledger for \`firebreak recover\`` });
   }
-  const verdict = decideVerdict({ journal, evidence, failed: failed || revertFailures.length > 0, notSteady, aborted: Boolean(journal.aborted), interrupted: interruption.soft.signal.aborted });
+  // A ledger that could not record a revert leaves an open entry behind: the run did not fully do its job.
+  const ledgerTrouble = journal.errors.some((e) => e.code === 'FIREBREAK_E_LEDGER_WRITE');
+  const verdict = decideVerdict({ journal, evidence, failed: failed || revertFailures.length > 0 || ledgerTrouble, notSteady, aborted: Boolean(journal.aborted), interrupted: interruption.soft.signal.aborted });
   return finish({ journal, events, startedAt }, verdict.status, verdict.reason, evidence);
 }
 
@@ -146,7 +163,7 @@ function end(journal: Journal, startedAt: Date): Journal {
 
 function phaseOf(err: unknown): string {
   if (!isFirebreakError(err)) return 'run';
-  if (err.code === 'FIREBREAK_E_APPLY') return 'inject';
+  if (['FIREBREAK_E_APPLY', 'FIREBREAK_E_LEDGER_WRITE', 'FIREBREAK_E_TARGET_BUSY'].includes(err.code)) return 'inject';
   if (['FIREBREAK_E_PLAN', 'FIREBREAK_E_BLAST_RADIUS', 'FIREBREAK_E_DRIVER_UNREACHABLE', 'FIREBREAK_E_LEDGER_DIRTY'].includes(err.code)) return 'plan';
   return 'run';
 }

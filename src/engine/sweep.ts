@@ -7,7 +7,7 @@ import { defaultRegistry } from '../drivers/builtin.js';
 import type { Registry } from '../drivers/registry.js';
 import type { SweepItem } from '../drivers/types.js';
 import type { JsonObject } from '../faults/types.js';
-import { Ledger, defaultLedgerPath, type LockHolder } from './ledger.js';
+import { Ledger, defaultLedgerPath, type KnownHolder } from './ledger.js';
 
 export interface SweepReport {
   driver: string;
@@ -27,11 +27,11 @@ export interface SweepReport {
  * live); any other run counts as live until its marks expire. Each driver is reached with every setting
  * recorded in the ledger and with its defaults (kubeconfig, in-cluster service account).
  */
-export async function sweepOrphans(opts: { ledgerPath?: string; registry?: Registry; logger?: Logger; timeoutMs?: number; dryRun?: boolean; takeOverLockFrom?: LockHolder } = {}): Promise<SweepReport[]> {
+export async function sweepOrphans(opts: { ledgerPath?: string; registry?: Registry; logger?: Logger; timeoutMs?: number; dryRun?: boolean; knownLockHolder?: KnownHolder } = {}): Promise<SweepReport[]> {
   const registry = opts.registry ?? defaultRegistry();
   const logger = opts.logger ?? silentLogger();
   const timeoutMs = opts.timeoutMs ?? 15_000;
-  const ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath(), opts.takeOverLockFrom ? { takeOverFrom: opts.takeOverLockFrom } : {});
+  const ledger = Ledger.open(opts.ledgerPath ?? defaultLedgerPath(), opts.knownLockHolder ? { knownHolder: opts.knownLockHolder } : {});
   const reports: SweepReport[] = [];
   try {
     const entries = ledger.read();

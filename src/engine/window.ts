@@ -14,9 +14,11 @@ export interface WindowHooks {
 }
 
 /**
- * Measures one phase: collects every tick until the phase's length passes or `signal` aborts, runs the
- * value probes of the phase (cancelled only by `probeSignal`), and returns its record. Waits are cancellable; the last partial tick is
- * collected too, so nothing measured is lost.
+ * Measures one phase: collects every tick until the phase's length passes or `signal` aborts, ends the
+ * window (new requests count nowhere from here), runs the value probes of the phase (cancelled only by
+ * `probeSignal`), and returns its record. Its signals are filled in by `finishWindow`, once the window
+ * has been drained of the requests it sent. Waits are cancellable; the last partial tick is collected
+ * too, so nothing measured is lost.
  */
 export async function runWindow(
   ctx: RunContext,
@@ -36,7 +38,7 @@ export async function runWindow(
   const t0 = performance.now();
   const start = Date.now();
   ctx.events.emitEvent('phase-started', { phase, durationMs, at: start });
-  await hub.collect(undefined); // what came before the phase belongs to no window
+  await hub.beginWindow(); // what came before the phase belongs to no window
   const tick = ctx.experiment.phases.tick;
   const pending = [...(hooks.events ?? [])].sort((a, b) => a - b);
   let nextTick = tick;
@@ -63,6 +65,7 @@ export async function runWindow(
       nextTick += tick;
     }
   }
+  hub.endWindow();
   await hub.collect(phase);
   const end = Date.now();
   const probes = probeSignal.aborted ? {} : await runValueProbes(ctx, phase, probeSignal);
@@ -71,12 +74,23 @@ export async function runWindow(
     startedAt: startedAt.toISOString(),
     endedAt: new Date(end).toISOString(),
     probes,
-    signals: hub.summarize(phase, start, end),
+    signals: {},
   };
   ctx.events.emitEvent('phase-ended', { phase, at: end });
   if (deadline.aborted) {
+    record.signals = hub.summarize(phase, start, end);
     ctx.journal.phases.push(record);
     throw new FirebreakError('FIREBREAK_E_TIMEOUT', `the ${phase} phase took longer than its ${limitMs} ms limit (length plus phases.phaseGrace)`);
   }
   return record;
+}
+
+/**
+ * Completes a phase's record: waits (at most the probes' request timeout) for the requests the window
+ * sent to end, so each is judged in the phase that sent it, then summarizes its signals. For the
+ * during phase this runs after the revert: draining never keeps a fault in place.
+ */
+export async function finishWindow(ctx: RunContext, hub: SignalHub, record: PhaseRecord, signal: AbortSignal): Promise<void> {
+  await hub.drain(record.phase, signal);
+  record.signals = hub.summarize(record.phase, Date.parse(record.startedAt), Date.parse(record.endedAt!));
 }

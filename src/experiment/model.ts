@@ -120,8 +120,12 @@ export type ToleranceSpec =
       probe: string;
       field: string;
       op: '<=' | '>=';
+      /** The factor on the control: `1.2x control` (1 when only an allowance is written). */
       margin: number;
+      /** `+ 150ms` (or `- 10/s` for >=), in the field's unit; error rates default to DEFAULT_ERROR_ALLOWANCE. */
+      allowance?: number;
       alpha: number;
+      /** Intervals per cohort for per-interval fields (latency, saturation, traffic); requests per cohort for errors. */
       minSamples: number;
       phases: PhaseName[];
     }
@@ -168,4 +172,6 @@ export type AbortSpec =
       signal: 'errors' | 'latency';
       alpha: number;
       minErrors: number;
+      /** Latency only: what counts as slow. Default: the slower cohort's p99 in the before phase. */
+      slowerThan?: { ms: number } | { beforeFactor: number };
     };

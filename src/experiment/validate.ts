@@ -3,11 +3,14 @@ import type { TargetSelector } from '../drivers/types.js';
 import type { JsonObject } from '../faults/types.js';
 import { parseStickyKey } from '../cohort/sticky.js';
 import { parseDuration, parseFraction } from '../util/duration.js';
-import { parseAbort, parseTolerance } from '../analysis/expressions.js';
+import { parseAbort, parseTolerance, parseValue } from '../analysis/expressions.js';
 import { SIGNAL_FIELDS } from '../analysis/fields.js';
 import { CANARY_FIELDS } from '../analysis/canary.js';
-import type { IssueSink } from './issues.js';
+import { rejectUnknownFields, type IssueSink } from './issues.js';
+import type { SignalProbeType } from '../probes/types.js';
+import type { CohortName } from '../signals/types.js';
 import type { AbortSpec, CohortSpec, Experiment, FaultSpec, Phases, PhaseName, ProbeSpec, TargetCohort, ToleranceSpec, TrafficCohort } from './model.js';
+import { didYouMean } from '../util/suggest.js';
 
 const TOP = ['version', 'title', 'description', 'tags', 'configuration', 'secrets', 'target', 'cohort', 'phases', 'hypothesis', 'faults', 'abort', 'rollbacks'];
 const PHASES: PhaseName[] = ['before', 'during', 'after'];
@@ -31,7 +34,7 @@ export function validateExperiment(data: unknown, ctx: ValidateContext, issues: 
     issues.add('', 'an experiment must be a mapping', 'title, hypothesis, faults, ...');
     return undefined;
   }
-  for (const k of Object.keys(data)) if (!TOP.includes(k)) issues.add(k, `unknown field "${k}"`, `one of ${TOP.join(', ')}`);
+  rejectUnknownFields(data, TOP, issues);
   if (data.version !== undefined && data.version !== 1 && data.version !== '1') issues.add('version', `unsupported version ${JSON.stringify(data.version)}`, '1');
 
   const title = typeof data.title === 'string' && data.title.trim() ? data.title.trim() : undefined;
@@ -44,10 +47,14 @@ export function validateExperiment(data: unknown, ctx: ValidateContext, issues: 
   const cohort = validateCohort(data.cohort, title ?? 'experiment', ctx, issues.at('cohort'));
   const phases = validatePhases(data.phases, issues.at('phases'));
   const probes = validateProbes(data.hypothesis, cohort, ctx, issues);
-  const tolerances = validateTolerances(isMap(data.hypothesis) ? data.hypothesis.tolerances : undefined, probes, issues.at('hypothesis.tolerances'));
+  const measures = cohortsMeasured(probes, cohort, ctx);
+  // A probe with its own problems is reported once: checks that name it say nothing more.
+  const broken = new Set(declaredProbeNames(data.hypothesis).filter((n) => !probes.some((p) => p.name === n)));
+  const tolerances = validateTolerances(isMap(data.hypothesis) ? data.hypothesis.tolerances : undefined, probes, measures, issues.at('hypothesis.tolerances'), broken);
   const faults = validateFaults(data.faults, cohort, phases, ctx, issues.at('faults'));
-  const abort = validateAborts(data.abort, probes, cohort, issues.at('abort'));
+  const abort = validateAborts(data.abort, probes, measures, issues.at('abort'), broken);
   const rollbacks = validateActions(data.rollbacks, ctx, issues.at('rollbacks'));
+  reconcileDrivers(target, { cohort, faults, probes }, ctx, issues);
   if (!title || issues.count > 0) return undefined;
   return {
     title,
@@ -90,20 +97,59 @@ function validateTarget(raw: unknown, ctx: ValidateContext, issues: IssueSink): 
   return out;
 }
 
+/**
+ * Each driver checks its settings against the rest of the experiment and completes them (the proxy
+ * driver puts its proxies in cohort mode from cohort.traffic). Drivers used without a `target` entry
+ * are checked with their defaults.
+ */
+function reconcileDrivers(target: Record<string, JsonObject>, experiment: { cohort: CohortSpec; faults: FaultSpec[]; probes: ProbeSpec[] }, ctx: ValidateContext, issues: IssueSink): void {
+  const used = new Set<string>([...Object.keys(target), ...experiment.faults.map((f) => f.driver), ...experiment.probes.map((p) => p.driver)]);
+  for (const name of used) {
+    const driver = ctx.registry.driver(name);
+    if (!driver?.reconcile) continue;
+    const config = target[name] ?? (driver.parseConfig(undefined, collectSilently()) as JsonObject | undefined);
+    if (!config) continue;
+    const done = driver.reconcile(config, experiment, issues);
+    if (target[name]) target[name] = done;
+  }
+}
+
+function collectSilently(): IssueSink {
+  const sink: IssueSink = { add: () => undefined, at: () => sink, count: 0 };
+  return sink;
+}
+
+/** The cohorts each signals probe measures under this experiment (probes that do not say are taken to measure all). */
+function cohortsMeasured(probes: ProbeSpec[], cohort: CohortSpec, ctx: ValidateContext): Map<string, readonly CohortName[] | undefined> {
+  const experiment = { traffic: Boolean(cohort.traffic), targets: Boolean(cohort.targets) };
+  return new Map(
+    probes.filter((p) => p.kind === 'signals').map((p) => [p.name, (ctx.registry.probe(p.type) as SignalProbeType).cohorts?.(p.attrs, experiment)]),
+  );
+}
+
+/** Why a probe cannot compare the canary with the control, if it cannot. */
+function cannotCompare(probe: ProbeSpec, measures: Map<string, readonly CohortName[] | undefined>): string | undefined {
+  const cohorts = measures.get(probe.name);
+  if (!cohorts || (cohorts.includes('canary') && cohorts.includes('control'))) return undefined;
+  const what = cohorts.length ? `only ${cohorts.join(' and ')}` : 'no cohorts';
+  const fix = probe.type === 'load' ? 'cohort.traffic (or the probe\'s own cohort), so the load generator labels canary and control requests' : probe.type === 'docker.saturation' ? 'cohort.targets, so there are canary and control containers' : 'a probe that measures both cohorts';
+  return `probe "${probe.name}" (${probe.type}) measures ${what} in this experiment, so the canary cannot be compared with the control here (expected ${fix})`;
+}
+
 function validateCohort(raw: unknown, title: string, ctx: ValidateContext, issues: IssueSink): CohortSpec {
   if (raw === undefined) return {};
   if (!isMap(raw)) {
     issues.add('', 'must be a mapping', 'traffic and/or targets');
     return {};
   }
-  for (const k of Object.keys(raw)) if (k !== 'traffic' && k !== 'targets') issues.add(k, `unknown field "${k}"`, 'traffic or targets');
+  rejectUnknownFields(raw, ['traffic', 'targets'], issues);
   const out: CohortSpec = {};
   if (raw.traffic !== undefined) {
     const t = raw.traffic;
     const s = issues.at('traffic');
     if (!isMap(t)) s.add('', 'must be a mapping', 'canary, control, key, salt');
     else {
-      for (const k of Object.keys(t)) if (!['canary', 'control', 'key', 'salt'].includes(k)) s.add(k, `unknown field "${k}"`, 'canary, control, key or salt');
+      rejectUnknownFields(t, ['canary', 'control', 'key', 'salt'], s);
       const canary = share(t.canary, 'canary', s);
       const control = share(t.control, 'control', s);
       const key = typeof t.key === 'string' ? t.key : 'header:x-user-id';
@@ -123,7 +169,7 @@ function validateCohort(raw: unknown, title: string, ctx: ValidateContext, issue
     if (!isMap(t)) s.add('', 'must be a mapping', 'driver, selector, mode, value, seed, protect, maxBlastRadius');
     else {
       const known = ['driver', 'selector', 'mode', 'value', 'seed', 'protect', 'maxBlastRadius', 'includeStopped'];
-      for (const k of Object.keys(t)) if (!known.includes(k)) s.add(k, `unknown field "${k}"`, `one of ${known.join(', ')}`);
+      rejectUnknownFields(t, known, s);
       const driverName = typeof t.driver === 'string' ? t.driver : undefined;
       const driver = driverName ? ctx.registry.driver(driverName) : undefined;
       if (!driverName) s.add('driver', 'is required', 'the driver whose targets are selected (docker, kubernetes)');
@@ -221,16 +267,17 @@ function validateProbe(p: unknown, cohort: CohortSpec, ctx: ValidateContext, s: 
     s.add('', 'must be a mapping', 'name, type (or use), attributes');
     return undefined;
   }
-  const { name, type, use, phases, ...attrs } = p;
+  const { name, type, use, phases, description: _description, ...attrs } = p;
   if (name !== undefined && (typeof name !== 'string' || !/^[A-Za-z_][\w-]*$/.test(name))) s.add('name', `must be a simple name, got ${JSON.stringify(name)}`, 'letters, digits, - and _');
   const probeType = typeof type === 'string' ? ctx.registry.probe(type) : undefined;
   if (typeof type !== 'string') s.add(use === undefined ? 'type' : 'use', 'is required', 'a probe type, or use: <definition in probes/>');
-  else if (!probeType) s.add('type', `unknown probe type "${type}"`, `one of ${ctx.registry.probeTypes().join(', ')}`);
+  else if (!probeType) s.add('type', `unknown probe type "${type}"${didYouMean(type, ctx.registry.probeTypes())}`, `one of ${ctx.registry.probeTypes().join(', ')}`);
   const when = phaseList(phases, s.at('phases'));
   if (!probeType || typeof type !== 'string') return undefined;
   const withCohort = probeType.type === 'load' && cohort.traffic && attrs.cohort === undefined ? { ...attrs, cohort: { ...cohort.traffic } } : attrs;
   const parsed = probeType.parse(withCohort, s);
   if (parsed === undefined) return undefined;
+  if (probeType.type === 'load' && cohort.traffic && attrs.cohort !== undefined) checkLoadCohort(parsed as { cohort?: Record<string, unknown> }, cohort.traffic, s);
   return {
     name: typeof name === 'string' ? name : typeof use === 'string' ? use : fallbackName,
     type,
@@ -243,7 +290,24 @@ function validateProbe(p: unknown, cohort: CohortSpec, ctx: ValidateContext, s: 
   };
 }
 
-function validateTolerances(raw: unknown, probes: ProbeSpec[], issues: IssueSink): ToleranceSpec[] {
+/** A load probe that writes its own cohort must label requests as cohort.traffic (and the proxies) split them. */
+function checkLoadCohort(parsed: { cohort?: Record<string, unknown> }, traffic: TrafficCohort, s: IssueSink): void {
+  const own = parsed.cohort;
+  if (!own) return;
+  const key = parseStickyKey(traffic.key);
+  if (JSON.stringify(own.key) !== JSON.stringify(key)) s.add('cohort.key', `differs from cohort.traffic.key ("${traffic.key}"): the probe would label requests by another key than the proxies split them by`);
+  for (const f of ['salt', 'canary', 'control'] as const) {
+    if (own[f] !== traffic[f]) s.add(`cohort.${f}`, `is ${JSON.stringify(own[f])} but cohort.traffic.${f} is ${JSON.stringify(traffic[f])}: the probe would call other users canary than the proxies hurt`, 'leave the probe\'s cohort out to take cohort.traffic');
+  }
+}
+
+/** The names the probes were given (or would take), whether or not they are valid. */
+function declaredProbeNames(hypothesis: unknown): string[] {
+  const list = isMap(hypothesis) && Array.isArray(hypothesis.probes) ? hypothesis.probes : [];
+  return list.map((p, i) => (isMap(p) && typeof p.name === 'string' ? p.name : isMap(p) && typeof p.use === 'string' ? p.use : `probe-${i + 1}`));
+}
+
+function validateTolerances(raw: unknown, probes: ProbeSpec[], measures: Map<string, readonly CohortName[] | undefined>, issues: IssueSink, broken: ReadonlySet<string>): ToleranceSpec[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     issues.add('', 'must be a list');
@@ -257,7 +321,7 @@ function validateTolerances(raw: unknown, probes: ProbeSpec[], issues: IssueSink
     if (typeof t === 'string') text = t;
     else if (isMap(t) && typeof t.check === 'string') {
       text = t.check;
-      for (const k of Object.keys(t)) if (!['check', 'phases', 'alpha', 'minSamples'].includes(k)) s.add(k, `unknown field "${k}"`, 'check, phases, alpha, minSamples');
+      rejectUnknownFields(t, ['check', 'phases', 'alpha', 'minSamples'], s);
       const phases = phaseList(t.phases, s.at('phases'));
       opts = { ...(phases ? { phases } : {}) };
       if (t.alpha !== undefined) {
@@ -277,6 +341,7 @@ function validateTolerances(raw: unknown, probes: ProbeSpec[], issues: IssueSink
     const spec = parseTolerance(text, opts, s);
     if (!spec) return;
     const probe = probes.find((p) => p.name === spec.probe);
+    if (!probe && broken.has(spec.probe)) return;
     if (!probe) {
       if (probes.length) s.add('', `tolerance refers to unknown probe "${spec.probe}"`, `one of ${probes.map((p) => p.name).join(', ')}`);
       else s.add('', `tolerance refers to probe "${spec.probe}" but hypothesis.probes is empty`);
@@ -287,6 +352,14 @@ function validateTolerances(raw: unknown, probes: ProbeSpec[], issues: IssueSink
       return;
     }
     if (probe.kind === 'signals' && !checkSignalField(spec, s)) return;
+    if (spec.kind === 'canary-vs-control') {
+      const why = cannotCompare(probe, measures);
+      if (why) return void s.add('', why);
+    }
+    if ((spec.kind === 'absolute' || spec.kind === 'relative') && spec.cohort && spec.cohort !== 'all') {
+      const cohorts = measures.get(probe.name);
+      if (cohorts && !cohorts.includes(spec.cohort)) return void s.add('', `probe "${probe.name}" does not measure a ${spec.cohort} cohort in this experiment (it measures ${cohorts.length ? cohorts.join(', ') : 'all traffic only'})`);
+    }
     out.push(spec);
   });
   return out;
@@ -306,6 +379,18 @@ function checkSignalField(spec: ToleranceSpec, s: IssueSink): boolean {
     if (spec.field.startsWith('errors') && spec.op !== '<=') {
       s.add('', 'errors are compared as "canary <= Nx control"', 'the <= operator');
       return false;
+    }
+    if (spec.allowance !== undefined) {
+      const unit = unitOf(spec.text);
+      const wanted = spec.field.startsWith('latency') ? 'ms' : spec.field.startsWith('errors') || spec.field.startsWith('saturation') ? 'ratio' : 'rate';
+      if (unit !== wanted && !(wanted === 'rate' && unit === undefined)) {
+        s.add('', `the allowance of "${spec.text}" is not in ${spec.field}'s unit`, wanted === 'ms' ? 'a duration like 150ms' : wanted === 'ratio' ? 'a percentage like 0.5%' : 'a rate like 10/s');
+        return false;
+      }
+      if (spec.field.startsWith('errors') && spec.allowance >= 1) {
+        s.add('', 'an error-rate allowance must be below 100%');
+        return false;
+      }
     }
     return true;
   }
@@ -332,7 +417,7 @@ function validateFaults(raw: unknown, cohort: CohortSpec, phases: Phases | undef
     const { type, name, start, duration, ...attrs } = f;
     const faultType = typeof type === 'string' ? ctx.registry.fault(type) : undefined;
     if (typeof type !== 'string') s.add('type', 'is required', `one of ${ctx.registry.faultTypes().join(', ')}`);
-    else if (!faultType) s.add('type', `unknown fault type "${type}"`, `one of ${ctx.registry.faultTypes().join(', ')}`);
+    else if (!faultType) s.add('type', `unknown fault type "${type}"${didYouMean(type, ctx.registry.faultTypes())}`, `one of ${ctx.registry.faultTypes().join(', ')}`);
     const startMs = start === undefined ? 0 : parseDuration(start);
     if (startMs === undefined) s.add('start', `is not a duration: ${JSON.stringify(start)}`, 'like 0s, 5s');
     const durationMs = duration === undefined ? undefined : parseDuration(duration);
@@ -360,7 +445,13 @@ function validateFaults(raw: unknown, cohort: CohortSpec, phases: Phases | undef
   return out;
 }
 
-function validateAborts(raw: unknown, probes: ProbeSpec[], cohort: CohortSpec, issues: IssueSink): AbortSpec[] {
+/** The unit of a rule's allowance: `... + 150ms` -> ms, `+ 0.5%` -> ratio, `+ 10/s` -> rate. */
+function unitOf(text: string): 'ms' | 'ratio' | 'rate' | undefined {
+  const m = /control\s*[+-]\s*(.+)$/.exec(text.trim());
+  return m ? parseValue(m[1]!)?.unit : undefined;
+}
+
+function validateAborts(raw: unknown, probes: ProbeSpec[], measures: Map<string, readonly CohortName[] | undefined>, issues: IssueSink, broken: ReadonlySet<string>): AbortSpec[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     issues.add('', 'must be a list of stop conditions');
@@ -376,12 +467,17 @@ function validateAborts(raw: unknown, probes: ProbeSpec[], cohort: CohortSpec, i
     const spec = parseAbort(a, s);
     if (!spec) return;
     const probe = probes.find((p) => p.name === spec.probe);
+    if (!probe && broken.has(spec.probe)) return;
     if (!probe) s.add('', `stop condition refers to unknown probe "${spec.probe}"`, probes.length ? `one of ${probes.map((p) => p.name).join(', ')}` : 'a probe in hypothesis.probes');
     else if (probe.kind !== 'signals') s.add('', `stop conditions watch signals probes; "${probe.name}" is a ${probe.type} probe`);
     else if (spec.kind !== 'sequential' && !(SIGNAL_FIELDS as readonly string[]).includes(spec.field)) {
       s.add('', `unknown signal field "${spec.field}"`, `one of ${SIGNAL_FIELDS.join(', ')}`);
-    } else if ((spec.kind === 'sequential' || spec.kind === 'guard-vs-control') && !cohort.traffic && !cohort.targets) {
-      s.add('', `"${spec.text}" compares the canary with the control, but the experiment defines no cohort`, 'cohort.traffic or cohort.targets');
+    } else if ((spec.kind === 'sequential' || spec.kind === 'guard-vs-control') && cannotCompare(probe, measures)) {
+      s.add('', `"${spec.text}" compares the canary with the control, and could never fire: ${cannotCompare(probe, measures)}`);
+    } else if (spec.kind === 'guard' && spec.cohort && spec.cohort !== 'all' && measures.get(probe.name) && !measures.get(probe.name)!.includes(spec.cohort)) {
+      s.add('', `"${spec.text}" watches the ${spec.cohort} cohort, which probe "${probe.name}" does not measure here: it could never fire`);
+    } else if (spec.kind === 'sequential' && spec.signal === 'errors' && probes.length && probe.type.endsWith('saturation')) {
+      s.add('', `"${spec.text}" counts errors, which a ${probe.type} probe does not measure: it could never fire`);
     } else out.push(spec);
   });
   return out;

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { registerSecret } from '../log.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MIN_SECRET_LENGTH, registerSecret, type SecretSource } from '../log.js';
+import { readBoundedFile } from '../util/read-bounded.js';
 import { FirebreakError } from '../errors.js';
 import type { IssueSink } from './issues.js';
 
@@ -34,7 +35,7 @@ export function readVarFiles(paths: string[]): Record<string, unknown> {
   for (const p of paths) {
     let text: string;
     try {
-      text = readFileSync(p, 'utf8');
+      text = readBoundedFile(p, 4 * 1024 * 1024);
     } catch (err) {
       throw new FirebreakError('FIREBREAK_E_USAGE', `cannot read --var-file ${p}: ${(err as Error).message}`, { cause: err });
     }
@@ -72,30 +73,56 @@ export function resolveSecrets(
     return out;
   }
   const env = input.env ?? process.env;
-  for (const [name, source] of Object.entries(spec as Record<string, unknown>)) {
-    const s = source as Record<string, unknown> | null;
-    let value: unknown;
-    if (s && typeof s === 'object' && typeof s.env === 'string') value = env[s.env];
-    else if (s && typeof s === 'object' && typeof s.var === 'string') value = input.vars?.[s.var] ?? fileVars[s.var];
-    else if (s && typeof s === 'object' && typeof s.file === 'string') {
-      try {
-        value = readFileSync(new URL(s.file, `file://${baseDir}/`), 'utf8').trim();
-      } catch {
-        sink.add(`${name}.file`, `cannot read secret file "${s.file}"`);
-        continue;
-      }
-    } else {
+  for (const [name, raw] of Object.entries(spec as Record<string, unknown>)) {
+    const s = raw as Record<string, unknown> | null;
+    let source: SecretSource;
+    if (s && typeof s === 'object' && typeof s.env === 'string') source = { env: s.env };
+    else if (s && typeof s === 'object' && typeof s.var === 'string') source = { var: s.var };
+    else if (s && typeof s === 'object' && typeof s.file === 'string') source = { file: fileURLToPath(new URL(s.file, pathToFileURL(`${baseDir}/`))) };
+    else {
       sink.add(name, 'must name its source', '{ env: VAR } | { file: path } | { var: name }');
       continue;
     }
-    if (value === undefined || value === '') {
-      sink.add(name, `secret "${name}" has no value from its source ${JSON.stringify(s)}`);
+    const read = readSecret(source, { env, vars: { ...fileVars, ...input.vars } });
+    if ('problem' in read) {
+      sink.add('file' in source ? `${name}.file` : name, `secret "${name}" has no value: ${read.problem}`);
       continue;
     }
-    out[name] = String(value);
-    registerSecret(String(value));
+    if (read.value.length < MIN_SECRET_LENGTH) {
+      sink.add(name, `secret "${name}" is ${read.value.length} character(s) long; secrets shorter than ${MIN_SECRET_LENGTH} cannot be redacted safely`, `a value of at least ${MIN_SECRET_LENGTH} characters`);
+      continue;
+    }
+    out[name] = read.value;
+    registerSecret(read.value, { name, source });
   }
   return out;
+}
+
+/** Largest secret file read. */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+/**
+ * Reads a secret from its source, at load time and again in `recover` (which reverts with the real
+ * value, never a redacted one). A file must be a regular file of at most 64 KiB: `/dev/zero` or
+ * `/dev/stdin` are refused instead of read forever.
+ */
+export function readSecret(source: SecretSource, from: { env: NodeJS.ProcessEnv; vars: Record<string, unknown> }): { value: string } | { problem: string } {
+  let value: unknown;
+  if ('env' in source) {
+    value = from.env[source.env];
+    if (value === undefined || value === '') return { problem: `environment variable ${source.env} is not set` };
+  } else if ('var' in source) {
+    value = from.vars[source.var];
+    if (value === undefined || value === '') return { problem: `variable ${source.var} has no value (pass --var ${source.var}=...)` };
+  } else {
+    try {
+      value = readBoundedFile(source.file, MAX_SECRET_FILE_BYTES).trim();
+    } catch (err) {
+      return { problem: `cannot read secret file ${source.file}: ${(err as Error).message}` };
+    }
+    if (value === '') return { problem: `secret file ${source.file} is empty` };
+  }
+  return { value: String(value) };
 }
 
 export function createScope(

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import type { AttributeDoc } from '../experiment/attributes.js';
 import type { IssueSink } from '../experiment/issues.js';
-import type { SignalSource } from '../signals/types.js';
+import type { CohortName, SignalSource } from '../signals/types.js';
+import type { SummarizeOptions } from '../signals/window.js';
 import type { Target } from '../faults/types.js';
 
 /** What every probe call receives. */
@@ -41,6 +43,10 @@ export interface ValueProbeType<Attrs = unknown, Conn = unknown> {
   type: string;
   driver: string;
   summary: string;
+  /** Its own attributes (beside the envelope): the validator, `list`, `explain` and the schema read these. */
+  attributes: readonly AttributeDoc[];
+  /** A working set of its attributes, shown by `explain` (a test parses every one). */
+  example: Record<string, unknown>;
   parse(attrs: Record<string, unknown>, issues: IssueSink): Attrs | undefined;
   run(ctx: ProbeContext<Conn>, attrs: Attrs): Promise<unknown>;
 }
@@ -50,8 +56,20 @@ export interface SignalProbeType<Attrs = unknown, Conn = unknown> {
   type: string;
   driver: string;
   summary: string;
+  /** Its own attributes (beside the envelope): the validator, `list`, `explain` and the schema read these. */
+  attributes: readonly AttributeDoc[];
+  /** A working set of its attributes, shown by `explain` (a test parses every one). */
+  example: Record<string, unknown>;
   parse(attrs: Record<string, unknown>, issues: IssueSink): Attrs | undefined;
   source(ctx: Omit<ProbeContext<Conn>, 'signal'>, attrs: Attrs): SignalSource;
+  /**
+   * Optional: the cohorts its intervals will carry under an experiment with (or without) a traffic or
+   * target cohort. Checks that compare the canary with the control are refused at validation on a
+   * probe that cannot measure both. Without it, a probe is taken to measure every cohort.
+   */
+  cohorts?(attrs: Attrs, experiment: { traffic: boolean; targets: boolean }): readonly CohortName[];
+  /** Optional: how its windows are summarized (the load generator's lag bound, its timeout as a latency ceiling). */
+  windowOptions?(attrs: Attrs): SummarizeOptions;
 }
 
 export type ProbeType<Attrs = any, Conn = any> = ValueProbeType<Attrs, Conn> | SignalProbeType<Attrs, Conn>;

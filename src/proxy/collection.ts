@@ -71,12 +71,21 @@ export class ProxyCollection {
     return result;
   }
 
-  /** `POST /reset`: every proxy enabled and without toxics. */
-  async reset(): Promise<void> {
+  /**
+   * `POST /reset`: every proxy enabled and without toxics. A proxy that cannot start (its address taken)
+   * does not stop the others: every toxic is removed everywhere, and the failures are returned.
+   */
+  async reset(): Promise<{ proxy: string; error: string }[]> {
+    const failed: { proxy: string; error: string }[] = [];
     for (const proxy of this.proxies.values()) {
-      await proxy.start();
       proxy.resetToxics();
+      try {
+        await proxy.start();
+      } catch (err) {
+        failed.push({ proxy: proxy.name, error: (err as Error).message });
+      }
     }
+    return failed;
   }
 
   /** Stops every proxy and waits for their connections to close. */

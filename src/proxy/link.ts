@@ -69,9 +69,9 @@ export class Link {
   start(toxics: readonly ToxicRecord[]): void {
     for (const r of toxics) this.slots.push(this.makeSlot(r, undefined));
     this.reading = true;
-    this.source.on('data', (buf: Buffer) => this.onData(buf));
-    this.source.on('end', () => this.endInput());
-    this.dest.on('drain', () => this.maybeResume());
+    this.source.on('data', (buf: Buffer) => this.guard('data', () => this.onData(buf)));
+    this.source.on('end', () => this.guard('end', () => this.endInput()));
+    this.dest.on('drain', () => this.guard('drain', () => this.maybeResume()));
     this.source.resume();
   }
 
@@ -226,29 +226,53 @@ export class Link {
   }
 
   private outputOf(slot: Slot): ToxicOutput {
+    // Toxics call these from their own timers: guarded, so a failing stage ends its connection only.
     return {
       stream: this.stream,
-      push: (chunk) => {
-        if (slot.detached) {
-          this.logger.warn({ toxic: slot.record.name }, 'toxic pushed data after it was detached; dropped');
-          return;
-        }
-        this.deliver(this.slots.indexOf(slot) + 1, chunk);
-        if (this.paused) this.maybeResume();
-      },
-      end: () => {
-        if (slot.detached || slot.endOut) return;
-        slot.endOut = true;
-        this.deliverEnd(this.slots.indexOf(slot) + 1);
-      },
-      closeConnection: () => {
-        if (slot.detached) return;
-        this.owner.closeFrom(this, this.slots.indexOf(slot) + 1);
-      },
-      resetConnection: () => {
-        if (!slot.detached) this.owner.reset();
-      },
+      push: (chunk) =>
+        this.guard('push', () => {
+          if (slot.detached) {
+            this.logger.warn({ toxic: slot.record.name }, 'toxic pushed data after it was detached; dropped');
+            return;
+          }
+          this.deliver(this.slots.indexOf(slot) + 1, chunk);
+          if (this.paused) this.maybeResume();
+        }),
+      end: () =>
+        this.guard('end', () => {
+          if (slot.detached || slot.endOut) return;
+          slot.endOut = true;
+          this.deliverEnd(this.slots.indexOf(slot) + 1);
+        }),
+      closeConnection: () =>
+        this.guard('close', () => {
+          if (slot.detached) return;
+          this.owner.closeFrom(this, this.slots.indexOf(slot) + 1);
+        }),
+      resetConnection: () =>
+        this.guard('reset', () => {
+          if (!slot.detached) this.owner.reset();
+        }),
     };
+  }
+
+  /**
+   * Runs one step of the data path. A step that throws (a bug in a toxic, a socket in a state nobody
+   * expected) resets this connection instead of escaping as an uncaught exception that would stop
+   * the proxy for every client and the run it serves.
+   */
+  private guard(step: string, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.logger.error({ err, step, stream: this.stream }, 'proxy data path failed; resetting the connection');
+      try {
+        this.owner.reset();
+      } catch {
+        this.source.destroy();
+        this.dest.destroy();
+      }
+    }
   }
 }
 

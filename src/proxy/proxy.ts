@@ -102,6 +102,14 @@ export class Proxy {
     const hp = parseHostPort(this.listen);
     if (!hp) throw new ApiError(`listen tcp: address ${this.listen}: missing port in address`, 500);
     const tcp = !this.cohortMode;
+    // The handler first: one that cannot be made must fail before anything listens, never after.
+    if (this.cohortMode && !this.handler) {
+      try {
+        this.handler = this.createHandler(this.cohortMode);
+      } catch (err) {
+        throw new ApiError(`cannot start proxy ${this.name}: ${(err as Error).message}`, 500);
+      }
+    }
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: tcp });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new ApiError(listenErrorText(this.listen, err), 500)));
@@ -109,12 +117,19 @@ export class Proxy {
     });
     server.removeAllListeners('error');
     server.on('error', (err) => this.logger.warn({ err }, 'listener error'));
-    server.on('connection', (socket) => this.accept(socket));
+    server.on('connection', (socket) => {
+      // One client must never take the listener (and the process) down with it.
+      try {
+        this.accept(socket);
+      } catch (err) {
+        this.logger.error({ err }, 'accepting a connection failed; closing it');
+        socket.destroy();
+      }
+    });
     const addr = server.address() as AddressInfo;
     this.listen = formatHostPort(addr.address, addr.port);
     this.listener = server;
     this.enabled = true;
-    if (this.cohortMode && !this.handler) this.handler = this.createHandler(this.cohortMode);
     this.logger.info({ listen: this.listen, upstream: this.upstream, mode: tcp ? 'tcp' : 'http' }, 'started proxy');
   }
 

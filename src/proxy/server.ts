@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { formatHostPort } from './address.js';
 import { handleApiRequest, type ApiContext } from './api/routes.js';
@@ -7,7 +8,7 @@ import { loadCohortModule } from './cohort.js';
 import { ProxyCollection } from './collection.js';
 import { ProxyMetrics } from './metrics.js';
 import type { Proxy } from './proxy.js';
-import { parseProxyInput, type ProxyInput } from './proxy-input.js';
+import { parseProxyInput, type ListenRules, type ProxyInput } from './proxy-input.js';
 import type { ProxyConfig } from './types.js';
 import './toxics/index.js';
 
@@ -19,6 +20,12 @@ export interface ProxyServerOptions {
   /** Proxies to populate at start (Toxiproxy's config file format). */
   proxies?: readonly ProxyConfig[];
   logger: Logger;
+  /** Require `Authorization: Bearer <token>` on every API request. */
+  token?: string;
+  /** Let proxies listen on addresses other than loopback. */
+  allowNonLoopback?: boolean;
+  /** More host names the API answers to (its own host, `localhost` and the machine name always). */
+  allowHosts?: readonly string[];
 }
 
 /** A running embedded proxy server: the Toxiproxy-compatible API and the proxies it manages. */
@@ -42,7 +49,14 @@ export async function startProxyServer(opts: ProxyServerOptions): Promise<ProxyS
   const metrics = new ProxyMetrics(() => collection.list());
   const collection: ProxyCollection = new ProxyCollection({ logger, observe: (proxy, o) => metrics.observe(proxy, o) });
   let queue: Promise<unknown> = Promise.resolve();
+  const host = opts.host ?? '127.0.0.1';
+  const rules: ListenRules = { allowNonLoopback: opts.allowNonLoopback === true };
   const ctx: ApiContext = {
+    rules,
+    access: {
+      ...(opts.token ? { token: opts.token } : {}),
+      hosts: new Set(['localhost', hostname(), host, ...(opts.allowHosts ?? [])].map((h) => h.toLowerCase())),
+    },
     collection,
     metrics,
     loadCohort: loadCohortModule,
@@ -56,14 +70,18 @@ export async function startProxyServer(opts: ProxyServerOptions): Promise<ProxyS
   };
   const populate = async (configs: readonly ProxyConfig[]): Promise<Proxy[]> => {
     const inputs: ProxyInput[] = [];
-    for (const [i, c] of configs.entries()) inputs.push(await parseProxyInput(c, loadCohortModule, ` at proxy ${i + 1}`));
+    for (const [i, c] of configs.entries()) inputs.push(await parseProxyInput(c, loadCohortModule, ` at proxy ${i + 1}`, rules));
     return ctx.serialize(() => collection.populate(inputs));
   };
 
-  const http = createServer((req, res) => void handleApiRequest(ctx, req, res));
+  const http = createServer((req, res) => {
+    handleApiRequest(ctx, req, res).catch((err: unknown) => {
+      logger.error({ err }, 'API request failed');
+      res.destroy();
+    });
+  });
   http.headersTimeout = 15_000;
   http.requestTimeout = 25_000;
-  const host = opts.host ?? '127.0.0.1';
   await listen(http, host, opts.port ?? 8474);
   const port = (http.address() as AddressInfo).port;
   const url = `http://${formatHostPort(host, port)}`;

@@ -1,4 +1,6 @@
+import { MAX_TIMER_MS } from '../util/duration.js';
 import { apiErrors } from './api/errors.js';
+import { checkName } from './proxy-input.js';
 import { COHORT_TCP_TOXICS, type CohortModule } from './cohort.js';
 import { toxicDefinition } from './toxics/registry.js';
 import type { Stream, ToxicDefinition } from './toxics/types.js';
@@ -18,6 +20,7 @@ export function parseNewToxic(body: unknown, rules: ToxicRules): ToxicRecord {
   const stream = parseStream(obj.stream);
   const type = optionalString(obj, 'type') ?? '';
   const name = optionalString(obj, 'name') || `${type}_${stream}`;
+  checkName(name, 'toxic');
   const kind = checkType(type, rules);
   if (rules.exists(name)) throw apiErrors.toxicAlreadyExists();
   const attributes =
@@ -63,6 +66,8 @@ function tcpAttributes(def: ToxicDefinition<any>, raw: unknown, base: Record<str
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
       throw apiErrors.badRequestBody(`attribute ${key} of ${def.type} must be a non-negative integer, got ${JSON.stringify(v)}`);
     }
+    const max = def.attributes[key]!.max;
+    if (max !== undefined && v > max) throw apiErrors.badRequestBody(`attribute ${key} of ${def.type} must be at most ${max}, got ${v}`);
     out[key] = v;
   }
   if (given.cohort !== undefined) out.cohort = parseToxicCohort(given.cohort);
@@ -72,10 +77,17 @@ function tcpAttributes(def: ToxicDefinition<any>, raw: unknown, base: Record<str
 function httpAttributes(type: string, raw: unknown, base: Record<string, unknown>, rules: ToxicRules): Record<string, unknown> {
   const out = { ...base, ...(raw === undefined || raw === null ? {} : attributesObject(raw)) };
   if (out.cohort !== undefined) out.cohort = parseToxicCohort(out.cohort);
+  for (const key of HTTP_TIMER_ATTRIBUTES) {
+    const v = out[key];
+    if (typeof v === 'number' && v > MAX_TIMER_MS) throw apiErrors.badRequestBody(`attribute ${key} of ${type} must be at most ${MAX_TIMER_MS} (ms), got ${v}`);
+  }
   const problem = rules.http?.validateHttpToxic(type, out);
   if (problem) throw apiErrors.badRequestBody(problem);
   return out;
 }
+
+/** Attributes of the HTTP toxics that become timers (milliseconds). */
+const HTTP_TIMER_ATTRIBUTES = ['latency', 'jitter', 'timeout', 'delay'];
 
 function defaultsOf(def: ToxicDefinition<any>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(def.attributes).map(([k, spec]) => [k, spec.default]));
@@ -87,7 +99,7 @@ function parseToxicCohort(v: unknown): string {
 }
 
 function parseStream(v: unknown): Stream {
-  if (v === undefined || v === null || v === '') return 'downstream';
+  if (v === undefined || v === null) return 'downstream';
   if (typeof v !== 'string') throw apiErrors.badRequestBody(`stream must be a string, got ${JSON.stringify(v)}`);
   const s = v.toLowerCase();
   if (s === 'upstream' || s === 'downstream') return s;

@@ -12,6 +12,8 @@ type Hdr = ReturnType<typeof hdr.build>;
 
 /** HDR histogram of latencies, mergeable and encodable, with the API speaking milliseconds. */
 export class HdrLatencyHistogram implements LatencyHistogram {
+  /** The largest latency the histograms hold (5 minutes); anything longer is recorded as this. */
+  static readonly HIGHEST_MS = HIGHEST_US / 1000;
   readonly hdr: Hdr;
 
   constructor(from?: Hdr) {
@@ -47,6 +49,12 @@ export class HdrLatencyHistogram implements LatencyHistogram {
   /** Removes `other`'s counts (turns cumulative snapshots into an interval). */
   subtract(other: HdrLatencyHistogram): void {
     this.hdr.subtract(other.hdr);
+  }
+
+  /** The value (ms) of rank k (1-based) in the sorted recorded values. */
+  valueAtRank(k: number): number {
+    if (this.count === 0) return 0;
+    return this.hdr.getValueAtPercentile((100 * Math.min(Math.max(k, 1), this.count)) / this.count) / 1000;
   }
 
   percentile(p: number): number {

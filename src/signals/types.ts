@@ -6,6 +6,8 @@
 export type CohortName = 'canary' | 'control' | 'untouched';
 export const COHORTS: readonly CohortName[] = ['canary', 'control', 'untouched'];
 
+export type PercentileName = 'p50' | 'p90' | 'p95' | 'p99' | 'p999';
+
 /** Percentiles in milliseconds from an HDR histogram. */
 export interface LatencySummary {
   count: number;
@@ -48,8 +50,19 @@ export interface CohortInterval {
   /** Load generator only: sends that left later than their schedule allowed, and sends not made. */
   lateSends?: number;
   droppedSends?: number;
+  /** Load generator only: sends due in the interval (the open model's promise: sent, late or dropped). */
+  scheduledSends?: number;
   /** Load generator only: the generator's own worst lag in the interval (event-loop delay, ms). */
   generatorLagMs?: number;
+  /**
+   * Requests of the current window still in flight when the interval was collected (a gauge, not a
+   * count over the interval): their outcome is not known yet. A stalled cohort shows here first.
+   */
+  outstanding?: number;
+  /** Of `outstanding`, those in flight longer than the probe's timeout: failed, as a client sees it. */
+  overdue?: number;
+  /** Completions of requests sent before the current window began: left out of every count. */
+  staleCompletions?: number;
 }
 
 export type IntervalByCohort = Partial<Record<CohortName, CohortInterval>>;
@@ -65,6 +78,24 @@ export interface SignalSource {
   start(ctx: { signal: AbortSignal; logger: import('pino').Logger }): Promise<void>;
   collect(): Promise<IntervalByCohort>;
   stop(): Promise<void>;
+  /**
+   * Optional: a measurement window starts now. Sources that can tell which window a request was
+   * sent in (the load generator) leave what an earlier window sent out of later collections.
+   */
+  beginWindow?(): void;
+  /**
+   * Optional: the measurement window ends now. New requests count nowhere; those the window sent keep
+   * completing into later collections until `drainMs` has passed, so the window can be drained of them
+   * (completed or timed out) before it is judged.
+   */
+  endWindow?(): void;
+  /** With endWindow: how long draining a window may take (the probe's request timeout and a margin). */
+  readonly drainMs?: number;
+  /**
+   * Optional: how long it should run before anything it measures counts (the load generator opens
+   * its connections and warms its code path, so the first measured second is like the rest).
+   */
+  readonly warmupMs?: number;
 }
 
 /** Per-interval values kept for the rank tests (one entry per tick). */
@@ -73,8 +104,12 @@ export interface IntervalPoint {
   requests: number;
   errors: number;
   p50: number;
+  p90: number;
+  p95: number;
   p99: number;
   saturation?: number;
+  /** False when the load generator could not keep its schedule in this interval (lag, drops, late sends). */
+  trusted?: boolean;
 }
 
 /** The golden signals of one cohort over one phase window, as written into the journal. */
@@ -88,5 +123,32 @@ export interface WindowSignals {
   errors: { count: number; rate: number };
   saturation?: { max: number; mean: number };
   intervals: IntervalPoint[];
-  generator?: { lateSends: number; droppedSends: number; maxLagMs: number; trustworthy: boolean; note?: string };
+  /** Requests still in flight when the window ended (their outcome is unknown), and how many were overdue. */
+  outstanding?: { count: number; overdue: number };
+  /** Upper bound of one successful request's latency (the probe's timeout), for bounds over outstanding requests. */
+  latencyCeilingMs?: number;
+  /**
+   * One-sided 95% confidence bounds of each percentile of the cohort's latency (order statistics of the
+   * window's values): [lower, upper], the upper Infinity when too few requests bound it at all.
+   */
+  latencyBounds?: Partial<Record<PercentileName, [number, number]>>;
+  latencyFailedBounds?: Partial<Record<PercentileName, [number, number]>>;
+  /** The latency summaries should every outstanding request succeed (or fail) at the ceiling: the worst case. */
+  latencyWorst?: LatencySummary;
+  latencyFailedWorst?: LatencySummary;
+  generator?: GeneratorHealth;
+}
+
+/** Whether the load generator kept the open model's promise in a window, and why not. */
+export interface GeneratorHealth {
+  scheduledSends: number;
+  lateSends: number;
+  droppedSends: number;
+  maxLagMs: number;
+  /** Intervals in which the generator fell behind (more than 5% of their sends late or dropped); rank tests leave them out. */
+  untrustedIntervals: number;
+  intervals: number;
+  /** False when more than 5% of the window's due sends left late, or more than 0.5% were never made. */
+  trustworthy: boolean;
+  note?: string;
 }

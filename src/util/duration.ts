@@ -1,3 +1,14 @@
+/**
+ * The longest wait a timer can take (2^31 - 1 ms, about 24.8 days): Node fires a longer one after 1 ms,
+ * so a longer duration is refused wherever it would become a timer.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Why a duration cannot be a timer, or undefined when it can. */
+export function timerProblem(ms: number): string | undefined {
+  return ms > MAX_TIMER_MS ? `is longer than the longest timer (${MAX_TIMER_MS} ms, about 24.8 days)` : undefined;
+}
+
 /** Parses `250ms`, `30s`, `2m`, `1h`, `1m30s`, or a bare number of milliseconds. Returns ms or undefined. */
 export function parseDuration(input: unknown): number | undefined {
   if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? input : undefined;

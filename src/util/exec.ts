@@ -13,6 +13,8 @@ export interface ExecResult {
 }
 
 const MAX_OUTPUT = 1024 * 1024;
+/** How long output is still read after the command exited, when a background child keeps the pipes open. */
+const OUTPUT_DRAIN_MS = 200;
 
 /**
  * Runs a command (a string goes through /bin/sh -c; an array runs directly) in its own process
@@ -68,19 +70,26 @@ export async function execCommand(
       opts.signal?.removeEventListener('abort', onAbort);
       reject(new FirebreakError('FIREBREAK_E_PROBE', `cannot start "${shown}": ${err.message}`, { cause: err }));
     });
-    child.on('close', (code, sig) => {
+    let settled = false;
+    const settle = (code: number | null, sig: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      clearTimeout(drain);
       opts.signal?.removeEventListener('abort', onAbort);
-      resolve({
-        command: shown,
-        exitCode: code,
-        signal: sig,
-        stdout,
-        stderr,
-        durationMs: performance.now() - started,
-        timedOut,
-        canceled,
-      });
+      resolve({ command: shown, exitCode: code, signal: sig, stdout, stderr, durationMs: performance.now() - started, timedOut, canceled });
+    };
+    let drain: NodeJS.Timeout | undefined;
+    // Done when the command exits, not when its output pipes close: something it started in the
+    // background (`stress --cpu 1 &`) keeps them open for as long as it runs. What the command wrote
+    // is read for a moment longer, then the pipes are let go.
+    child.on('exit', (code, sig) => {
+      drain = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        settle(code, sig);
+      }, OUTPUT_DRAIN_MS);
     });
+    child.on('close', (code, sig) => settle(code, sig));
   });
 }

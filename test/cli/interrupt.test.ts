@@ -38,7 +38,7 @@ describe('signals and crashes (real child processes)', function () {
 
   const applied = () => existsSync(ledger) && Ledger.readEntries(ledger).some((e) => e.event === 'applied');
 
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
     it(`${sig}: reverts every fault, measures the after phase, exits 130 with an interrupted journal`, async () => {
       const file = longExperiment(tmp.dir, flag);
       const journal = join(tmp.dir, 'journal.json');
@@ -116,7 +116,7 @@ describe('signals and crashes (real child processes)', function () {
     await waitFor('the fault to be applied', applied);
     child.kill('SIGKILL');
     await waitCli(child, 10_000);
-    const r1 = await runCli(['--ledger', ledger, 'recover', '--timeout', '2000'], { cwd: tmp.dir });
+    const r1 = await runCli(['--ledger', ledger, 'recover', '--timeout', '2s'], { cwd: tmp.dir });
     assert.equal(r1.code, 4);
     assert.match(r1.stdout, /could not revert/);
     assert.equal(openFaultsOf(Ledger.readEntries(ledger)).length, 1);

@@ -22,12 +22,15 @@ describe('the embedded demo (npm start)', function () {
 
     const deviated = JSON.parse(readFileSync(join(tmp.dir, 'demo', 'demo-payments-errors.json'), 'utf8'));
     const failing = deviated.verdict.evidence.filter((e: { outcome: string }) => e.outcome === 'fail');
-    assert.ok(failing.some((e: { check: string; test?: string }) => e.check.startsWith('shop.errors.rate canary') && e.test === 'binomial error split'), JSON.stringify(deviated.verdict));
+    assert.ok(failing.some((e: { check: string; test?: string }) => e.check.startsWith('shop.errors.rate canary') && e.test === 'error-rate ratio (binomial split) and difference (MOVER)'), JSON.stringify(deviated.verdict));
 
     const aborted = JSON.parse(readFileSync(join(tmp.dir, 'demo', 'demo-payments-stall.json'), 'utf8'));
     const fault = aborted.faults[0];
     const trippedAt = Date.parse(aborted.aborted.at);
     assert.ok(Date.parse(fault.revertedAt) - trippedAt <= 2000, 'reverted within two ticks of the trip');
     assert.ok(existsSync(join(tmp.dir, 'demo', 'demo-recommendations-latency.json')));
+    assert.match(r.stdout, /report: .*demo\/report\.html \(open it in a browser/);
+    assert.match(readFileSync(join(tmp.dir, 'demo', 'report.html'), 'utf8'), /<svg class="chart" data-probe="shop" data-signal="latency"/);
+    assert.match(r.stdout, /resilience: 1\/3 held \(0\.50\), coverage 3\/3/);
   });
 });

@@ -45,9 +45,18 @@ describe('the fault ledger', () => {
     assert.deepEqual(ids, ['a', 'b']);
   });
 
-  it('a corrupt line in the middle is reported with its line number', () => {
+  it('an unparsable line in the middle is skipped and reported with its line number; the rest is used', () => {
     writeFileSync(path, `${JSON.stringify({ v: 1, ...intent('a') })}\nnot json\n${JSON.stringify({ v: 1, ...intent('b') })}\n`);
-    assert.throws(() => Ledger.readEntries(path), (e: unknown) => isFirebreakError(e, 'FIREBREAK_E_LEDGER_CORRUPT') && /ledger\.jsonl:2:/.test((e as Error).message));
+    const { entries, unparsable } = Ledger.readLedger(path);
+    assert.deepEqual(entries.map((e) => e.id), ['a', 'b']);
+    assert.deepEqual(unparsable, [{ line: 2, text: 'not json' }]);
+    const l = Ledger.open(path);
+    assert.deepEqual(l.unreported.map((u) => u.line), [2]);
+    l.append({ event: 'skipped', id: '-', runId: '-', lines: [2] });
+    l.close();
+    const again = Ledger.open(path);
+    assert.deepEqual(again.unreported, [], 'a line a recover reported is not reported again');
+    again.close();
   });
 
   it('a lock held by a live process refuses; a lock whose process is gone is taken over', () => {

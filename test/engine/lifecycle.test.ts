@@ -248,7 +248,7 @@ describe('engine lifecycle', function () {
       const result = await runExperiment(e, { ledgerPath });
       assert.equal(result.status, 'deviated', result.journal.verdict.reason);
       const ev = result.journal.verdict.evidence[0]!;
-      assert.equal(ev.test, 'binomial error split');
+      assert.equal(ev.test, 'error-rate ratio (binomial split) and difference (MOVER)');
       assert.ok((ev.pValue ?? 1) < 0.001);
       assert.ok((ev.samples?.canaryErrors ?? 0) > 0 && ev.samples?.controlErrors === 0);
     });

@@ -65,7 +65,7 @@ describe('embedded proxy in cohort mode, measured passively by proxy.signals', f
     assert.ok(client.canary!.errors.count >= client.canary!.traffic.count - 2, 'the client saw the same errors');
     const ev = result.journal.verdict.evidence.find((x) => x.check.startsWith('edge.errors.rate canary'))!;
     assert.equal(ev.outcome, 'fail');
-    assert.equal(ev.test, 'binomial error split');
+    assert.equal(ev.test, 'error-rate ratio (binomial split) and difference (MOVER)');
     const after = result.journal.phases.find((p) => p.phase === 'after')!.signals.edge!;
     assert.equal(after.canary!.errors.count, 0, 'the fault is gone after the revert');
   });

@@ -22,7 +22,7 @@ describe('a cohort series in bounded memory', () => {
       series.add(x);
     }
     const expected = summarizeWindow('canary', all, 0, 40_000);
-    const got = series.summarize('canary', 0, 40_000, {})!;
+    const got = series.summarize('canary', 0, 40_000)!;
     assert.deepEqual(got.latency, expected.latency);
     assert.deepEqual(got.latencyFailed, expected.latencyFailed);
     assert.deepEqual(got.traffic, expected.traffic);
@@ -36,6 +36,6 @@ describe('a cohort series in bounded memory', () => {
   });
 
   it('an empty series has no summary', () => {
-    assert.equal(new CohortSeries().summarize('all', 0, 1, {}), undefined);
+    assert.equal(new CohortSeries().summarize('all', 0, 1), undefined);
   });
 });

@@ -10,7 +10,7 @@ import { runExperiment } from '../../src/engine/run.js';
 
 describe('example experiments and the published schema', () => {
   const dir = join(ROOT, 'experiments');
-  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f));
+  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f) && !/\.(suite|schedules)\.(ya?ml|json)$/.test(f));
   const schema = JSON.parse(readFileSync(join(ROOT, 'schema', 'experiment.schema.json'), 'utf8'));
   const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
 
@@ -56,4 +56,25 @@ describe('example experiments and the published schema', () => {
     assert.equal(validate({ title: 'x', faults: [{ type: 'mesh.delay', virtualService: 'v' }] }), false, 'delay is required');
     assert.equal(validate({ title: 'x', faults: [{ type: 'mesh.abort', virtualService: 'v', match: { header: 'x-user-id' } }] }), false, 'values or cohort');
   });
+});
+
+describe('example suites and schedules, and their schemas', () => {
+  const dir = join(ROOT, 'experiments');
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  for (const [kind, schemaFile] of [['suite', 'suite.schema.json'], ['schedules', 'schedules.schema.json']] as const) {
+    const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schema', schemaFile), 'utf8')));
+    const files = readdirSync(dir).filter((f) => f.endsWith(`.${kind}.yaml`));
+    it(`there is a ${kind} example`, () => assert.ok(files.length >= 1));
+    for (const f of files) {
+      it(`${f} conforms to schema/${schemaFile} and passes firebreak's validation`, async () => {
+        const data = parse(readFileSync(join(dir, f), 'utf8'));
+        assert.ok(validate(data), JSON.stringify(validate.errors, null, 2));
+        const issues = kind === 'suite' ? (await import('../../src/suite/load.js')).loadSuiteFile(join(dir, f)).issues : (await import('../../src/schedule/load.js')).loadSchedulesFile(join(dir, f)).issues;
+        assert.deepEqual(issues.map(formatIssue), []);
+      });
+    }
+    it(`schema/${schemaFile} rejects a misspelt field`, () => {
+      assert.equal(validate(kind === 'suite' ? { name: 'x', experiments: ['a.yaml'], stopon: 'any' } : { schedules: [{ name: 'x', suite: 's', cron: '* * * * *', timeZone: 'UTC', timezone: 'UTC' }] }), false);
+    });
+  }
 });

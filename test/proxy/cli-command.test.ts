@@ -55,6 +55,23 @@ describe('firebreak proxy (command)', function () {
     await assert.rejects(connectTo(port), /ECONNREFUSED/);
   });
 
+  it('a refused upstream without a host leaves no listener; SIGHUP and SIGQUIT stop the server like SIGTERM', async () => {
+    for (const sig of ['SIGHUP', 'SIGQUIT'] as const) {
+      const run = start(['--port', '0']);
+      const url = await run.url;
+      const res = await fetch(`${url}/proxies`, {
+        method: 'POST',
+        body: JSON.stringify({ name: 'p', upstream: ':8080', listen: '127.0.0.1:0', cohort: { mode: 'http', key: 'header:x-user', canary: 0.1, salt: 's' } }),
+        signal: AbortSignal.timeout(5000),
+      });
+      assert.equal(res.status, 400);
+      const started = Date.now();
+      run.child.kill(sig);
+      assert.equal(await run.exit, 0, run.stderr());
+      assert.ok(Date.now() - started < 5_000);
+    }
+  });
+
   it('refuses a config that is not a JSON array, and a bad port', async () => {
     const config = join(dir, 'bad.json');
     await writeFile(config, '{"name": "x"}');

@@ -17,7 +17,7 @@ function sink(isTTY: boolean): Writable & { isTTY: boolean; text: string } {
   return out;
 }
 
-const cohort = (rate: number, errorRate: number, p99: number) => ({ requests: rate, errors: Math.round(rate * errorRate), rate, errorRate, latency: { ...emptySummary(), p50: p99 / 3, p99 } });
+const cohort = (rate: number, errorRate: number, p99: number) => ({ requests: rate, errors: Math.round(rate * errorRate), rate, errorRate, latency: { ...emptySummary(), count: rate, p50: p99 / 3, p99 } });
 
 function tick(events: RunEvents, elapsedMs: number): void {
   events.emitEvent('tick', { phase: 'during', elapsedMs, durationMs: 10_000, signals: { shop: { canary: cohort(20, 0.25, 900), control: cohort(20, 0, 30), all: cohort(100, 0.05, 500) } } });

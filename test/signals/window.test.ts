@@ -47,7 +47,7 @@ interface Case {
     p99?: number;
     failedCount?: number;
     saturation?: { max: number; mean: number };
-    generator?: { lateSends: number; droppedSends: number; maxLagMs: number; trustworthy: boolean; note?: RegExp };
+    generator?: { scheduledSends: number; lateSends: number; droppedSends: number; maxLagMs: number; untrustedIntervals: number; intervals: number; trustworthy: boolean; note?: RegExp };
     points?: { requests: number; errors: number; p50: number }[];
   };
 }
@@ -99,7 +99,7 @@ const cases: Case[] = [
       { ok: [5], lateSends: 0, droppedSends: 0, generatorLagMs: 4 },
     ],
     windowMs: 2_000,
-    expect: { count: 4, rate: 2, errorRate: 0, generator: { lateSends: 0, droppedSends: 0, maxLagMs: 4, trustworthy: true } },
+    expect: { count: 4, rate: 2, errorRate: 0, generator: { scheduledSends: 4, lateSends: 0, droppedSends: 0, maxLagMs: 4, untrustedIntervals: 0, intervals: 2, trustworthy: true } },
   },
   {
     name: 'a generator past its lag bound is not trustworthy, with a note',
@@ -113,7 +113,11 @@ const cases: Case[] = [
       count: 3,
       rate: 3,
       errorRate: 0,
-      generator: { lateSends: 4, droppedSends: 7, maxLagMs: 45, trustworthy: false, note: /lagged up to 45 ms \(bound 10 ms\).*4 of 3 sent.*7 sends were dropped/ },
+      // Due sends when the generator does not report them: completed plus dropped (2 + 8).
+      generator: {
+        scheduledSends: 10, lateSends: 4, droppedSends: 7, maxLagMs: 45, untrustedIntervals: 2, intervals: 2, trustworthy: false,
+        note: /fell behind its schedule in 2 of 2 intervals.*carrying 100% of the due sends.*worst lag was 45 ms.*4 of 10 due sends left more than 10 ms late.*7 due sends were never made/,
+      },
     },
   },
   {
@@ -121,7 +125,7 @@ const cases: Case[] = [
     specs: [{ ok: [5], generatorLagMs: 45 }],
     windowMs: 1_000,
     maxLagMs: 50,
-    expect: { count: 1, rate: 1, errorRate: 0, generator: { lateSends: 0, droppedSends: 0, maxLagMs: 45, trustworthy: true } },
+    expect: { count: 1, rate: 1, errorRate: 0, generator: { scheduledSends: 1, lateSends: 0, droppedSends: 0, maxLagMs: 45, untrustedIntervals: 0, intervals: 1, trustworthy: true } },
   },
 ];
 

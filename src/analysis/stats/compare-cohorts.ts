@@ -88,8 +88,8 @@ export function compareCohorts(input: CompareCohortsInput): CompareCohortsResult
   return { ...result, decision: 'inconclusive', reason: `${summary}: the interval straddles the ${limit}; more data would decide` };
 }
 
-// Per-cohort size at which the exact interval can reach 1 - 2·alpha at all: 1 / C(2n, n) <= alpha.
-function smallestInformativeSize(alpha: number): number {
+/** Per-cohort size at which the exact interval can reach 1 - 2·alpha at all: 1 / C(2n, n) <= alpha. */
+export function smallestInformativeSize(alpha: number): number {
   let n = 1;
   while (-logChoose(2 * n, n) > Math.log(alpha) + 1e-12) n++;
   return n;

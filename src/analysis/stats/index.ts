@@ -27,6 +27,9 @@ export {
   type SequentialLatencyTest,
   type SequentialLatencyTestOptions,
 } from './sequential-tests.js';
+export { compareCohortsShift, type CompareShiftInput, type CompareShiftResult } from './compare-cohorts-shift.js';
+export { errorRateMargin, type ErrorRateMarginInput, type ErrorRateMarginResult } from './error-margin.js';
+export { quantileRankBounds, type QuantileRankBounds } from './quantile-bounds.js';
 export { mwuCdf, mwuSf, mwuQuantile } from './mwu-distribution.js';
 export { medianPairwiseDifference, pairwiseDifferenceOrderStatistics } from './pairwise-differences.js';
 export { rankWithTies, type Ranked } from './ranks.js';

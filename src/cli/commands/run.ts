@@ -7,6 +7,10 @@ import { expandPaths, loadExperimentFile, type Loaded } from '../../experiment/l
 import { parseVarFlags } from '../../experiment/variables.js';
 import { writeJournal, type Journal, type Status } from '../../engine/journal.js';
 import { formatSummary } from '../../report/summary.js';
+import { decidabilityWarnings } from '../../experiment/decidable.js';
+import { History, runEntryOf } from '../../history/history.js';
+import { reportSuiteOfJournals } from '../../report/model.js';
+import { parseReportSpec, writeReports } from '../../report/write.js';
 import type { Target } from '../../faults/types.js';
 import { collect, runFromCli, worstExit } from '../shared.js';
 
@@ -18,6 +22,8 @@ interface RunFlags {
   seed?: string;
   json?: boolean;
   quiet?: boolean;
+  report: string[];
+  history?: string;
 }
 
 export function runCommand(): Command {
@@ -31,7 +37,21 @@ export function runCommand(): Command {
     .option('--seed <seed>', 'seed for target selection (repeat a run exactly)')
     .option('--json', 'print the journal(s) as JSON on stdout instead of the summary')
     .option('-q, --quiet', 'no progress output')
+    .option('--report <format:file>', 'write a report of the runs: junit:<file>, markdown:<file>, markdown-summary:<file>, html:<file> (repeatable)', collect, [])
+    .option('--history <file>', 'history file (default .firebreak/history.jsonl, or FIREBREAK_HISTORY)')
+    .addHelpText('after', `
+Exit codes: 0 held, 1 deviated, 2 aborted (a stop condition tripped), 3 not steady before the
+fault (nothing injected), 4 failed (the tool could not do its job), 5 inconclusive (too little
+evidence), 64 invalid input (nothing touched), 130 interrupted (faults reverted). With several
+files, the most serious.
+
+Examples:
+  firebreak run experiments/checkout-latency.yaml
+  firebreak run experiments/ --var payments_url=http://127.0.0.1:8081 --report junit:out/firebreak.xml
+  firebreak run checkout-latency.yaml --dry-run          # the targets, faults and proxies it would use
+  firebreak run checkout-latency.yaml --json -q | jq .verdict`)
     .action(async (paths: string[], flags: RunFlags, cmd: Command) => {
+      const specs = flags.report.map(parseReportSpec);
       const files = expandPaths(paths);
       const vars = parseVarFlags(flags.var);
       // Validate everything before touching anything.
@@ -45,7 +65,10 @@ export function runCommand(): Command {
       }
       const statuses: Status[] = [];
       const journals: Journal[] = [];
+      const written: { journal: Journal; path: string }[] = [];
+      const history = new History(flags.history);
       for (const l of loaded) {
+        for (const w of decidabilityWarnings(l.experiment!)) process.stderr.write(`firebreak: ${l.source}: warning: ${w}\n`);
         const result = await runFromCli(cmd, l.experiment!, {
           given: l.given, quiet: Boolean(flags.quiet),
           ...(flags.dryRun ? { dryRun: true } : {}),
@@ -58,9 +81,15 @@ export function runCommand(): Command {
         } else {
           const path = journalPath(flags.journal, result.journal, loaded.length);
           writeJournal(path, result.journal);
+          history.append(runEntryOf(result.journal, path));
+          written.push({ journal: result.journal, path });
           if (!flags.json) process.stdout.write(formatSummary(result.journal, path) + '\n');
         }
         if (result.interrupted) break;
+      }
+      if (written.length && specs.length) {
+        writeReports({ title: 'firebreak run', generatedAt: new Date().toISOString(), suites: [reportSuiteOfJournals('run', written)], history: history.read() }, specs);
+        if (!flags.json) for (const s of specs) process.stdout.write(`${s.format} report: ${s.path}\n`);
       }
       if (flags.json) process.stdout.write(JSON.stringify(journals.length === 1 ? journals[0] : journals, null, 2) + '\n');
       process.exitCode = worstExit(statuses);
@@ -90,6 +119,7 @@ export function formatPlan(j: Journal): string {
   for (const f of p.faults) {
     lines.push(`  fault ${f.id}: ${f.description}${f.target ? ` on ${f.target}` : ''}, from ${f.startMs} ms${f.durationMs !== undefined ? ` for ${f.durationMs} ms` : ' to the end of during'}`);
   }
+  for (const note of p.notes ?? []) lines.push(`  ${note}`);
   for (const pr of p.probes) lines.push(`  probe ${pr.name} (${pr.type}, ${pr.kind})`);
   for (const a of p.aborts) lines.push(`  stop if ${a}`);
   return lines.join('\n');

@@ -6,7 +6,7 @@ export { parseKubernetesSelector, matchesPod, KUBERNETES_SELECTOR_KEYS, type Kub
 export { checkDisruptionBudgets, DISRUPTING_FAULTS } from './budgets.js';
 export { claimTarget, releaseTarget, readClaim } from './claims.js';
 export { sweepKubernetes } from './sweep.js';
-export { lockHolderPodGone, goneLockHolder } from './lock.js';
+export { lockHolderPodGone, lockHolderFromCluster } from './lock.js';
 export { MANAGED_BY, RUN_LABEL, INSTANCE_LABEL, EXPIRES_AT, CLAIM, markLabel } from './marks.js';
 export { podKill, type PodKillAttrs, type PodKillState } from './faults/pod-kill.js';
 export { podFailure, PAUSE_IMAGE, type PodFailureAttrs, type PodFailureState } from './faults/pod-failure.js';

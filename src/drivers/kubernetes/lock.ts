@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { readLockHolder, type LockHolder } from '../../engine/ledger.js';
+import { readLockHolder, type KnownHolder, type LockHolder } from '../../engine/ledger.js';
 import { collectIssues } from '../../experiment/issues.js';
 import { isNotFound, kubeCall, type KubeCallContext } from './client.js';
 import { parseKubernetesConfig } from './config.js';
@@ -28,10 +28,11 @@ export async function lockHolderPodGone(ctx: KubeCallContext, holder: LockHolder
 
 /**
  * For `firebreak recover` in a pod of the CronJob (deploy/): FIREBREAK_POD_NAMESPACE names the
- * namespace the pods run in. When the ledger's lock is held by another host, and that host is a pod the
- * cluster says is gone, that holder is returned so the ledger takes its lock over; else undefined.
+ * namespace the pods run in. When the ledger's lock is held by another host, that host is a pod, and
+ * the cluster says whether it is gone (the ledger takes its lock over at once) or still runs (the lock
+ * is held, whatever its lease); undefined when there is nothing to ask.
  */
-export async function goneLockHolder(ledgerPath: string, opts: { logger: Logger; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<LockHolder | undefined> {
+export async function lockHolderFromCluster(ledgerPath: string, opts: { logger: Logger; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<KnownHolder | undefined> {
   const env = opts.env ?? process.env;
   const namespace = env.FIREBREAK_POD_NAMESPACE?.trim();
   if (!namespace) return undefined;
@@ -44,5 +45,5 @@ export async function goneLockHolder(ledgerPath: string, opts: { logger: Logger;
   const conn = await kubernetesDriver.connect(config, { signal, logger: opts.logger, timeoutMs: opts.timeoutMs, purpose: 'recover' });
   const verdict = await lockHolderPodGone({ signal, timeoutMs: opts.timeoutMs, connection: conn }, holder, namespace);
   opts.logger.info({ holder, gone: verdict.gone, why: verdict.why }, verdict.gone ? 'taking over the ledger lock of a pod that is gone' : 'the ledger lock is held by a pod that still exists');
-  return verdict.gone ? holder : undefined;
+  return { holder, gone: verdict.gone, why: verdict.why };
 }

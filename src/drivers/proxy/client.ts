@@ -27,10 +27,32 @@ export async function callProxyApi<T>(url: string, what: string, ctx: CallContex
 
 function clientWithSignal(url: string, signal: AbortSignal): Toxiproxy {
   const client = new Toxiproxy(url);
+  const token = tokens.get(url);
+  wrapFetch(client, (init) => ({ ...init, signal, ...(token ? { headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` } } : {}) }));
+  return client;
+}
+
+/** Bearer tokens of proxy APIs, by base URL: set at connect, sent with every call. */
+const tokens = new Map<string, string>();
+
+export function useProxyToken(url: string, token: string | undefined): void {
+  if (token) tokens.set(url, token);
+  else tokens.delete(url);
+}
+
+/**
+ * Makes a toxiproxy-node-client send `Authorization: Bearer <token>` (the client has no option for
+ * headers): for a `firebreak proxy` started with `--token`.
+ */
+export function withBearerToken(client: Toxiproxy, token: string): Toxiproxy {
+  wrapFetch(client, (init) => ({ ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` } }));
+  return client;
+}
+
+function wrapFetch(client: Toxiproxy, change: (init: RequestInit) => RequestInit): void {
   const http = client.getApi() as unknown as { doFetch?: (u: string, init: RequestInit) => Promise<Response> };
   const doFetch = http.doFetch;
-  if (typeof doFetch === 'function') http.doFetch = (u, init) => doFetch.call(http, u, { ...init, signal });
-  return client;
+  if (typeof doFetch === 'function') http.doFetch = (u, init) => doFetch.call(http, u, change(init ?? {}));
 }
 
 /** The HTTP status of a refused call (the client reports only `Request failed with status code N`). */

@@ -2,10 +2,11 @@ import type { ICreateProxyBody } from 'toxiproxy-node-client';
 import { FirebreakError, isFirebreakError } from '../../errors.js';
 import { startProxyServer, type ProxyServer } from '../../proxy/server.js';
 import type { Driver, DriverCallContext } from '../types.js';
-import { callProxyApi, isUnreachable, proxyError, type ProxyConnection } from './client.js';
+import { callProxyApi, isUnreachable, proxyError, useProxyToken, type ProxyConnection } from './client.js';
 import { parseProxyDriverConfig, type ProxyDriverConfig, type ProxyEntry } from './config.js';
 import { PROXY_FAULTS } from './faults/index.js';
 import { proxySignalsProbe } from './signals-probe.js';
+import { checkProxyPlan, reconcileProxyCohorts } from './reconcile.js';
 
 /**
  * Network faults through a Toxiproxy-compatible proxy: the embedded server (started for the run when
@@ -17,6 +18,18 @@ export const proxyDriver: Driver<ProxyDriverConfig, ProxyConnection> = {
   faults: PROXY_FAULTS,
   probes: [proxySignalsProbe],
   parseConfig: (raw, issues) => parseProxyDriverConfig(raw, issues),
+  reconcile: (config, experiment, issues) => reconcileProxyCohorts(config, experiment, issues),
+  async checkPlan(conn, config, experiment, ctx) {
+    // The declared proxies are what a run populates (a dry run has not populated them yet); a server's
+    // other proxies are read from its API. An embedded proxy on a dry run has no server to ask.
+    const proxies = new Map<string, Record<string, unknown>>();
+    if (conn.url) {
+      const res = await callProxyApi(conn.url, 'list proxies', ctx, (client) => client.getApi().get<Record<string, Record<string, unknown>>>(`${conn.url}/proxies`));
+      for (const [name, p] of Object.entries(res.data)) proxies.set(name, p);
+    }
+    for (const e of config.proxies) proxies.set(e.name, { ...e, cohort: e.cohort || null });
+    return checkProxyPlan(experiment, proxies);
+  },
   async connect(config, ctx) {
     const touches = (ctx.purpose ?? 'run') === 'run';
     // A dry run changes nothing, and recovering an embedded proxy needs no server: it died with the
@@ -27,6 +40,7 @@ export const proxyDriver: Driver<ProxyDriverConfig, ProxyConnection> = {
       server = await startProxyServer({ host: '127.0.0.1', port: 0, logger: ctx.logger });
     }
     const conn: ProxyConnection = { url: config.url ?? server!.url, embedded: server !== undefined, ...(server ? { server } : {}) };
+    if (config.url) useProxyToken(config.url, process.env[typeof config.tokenEnv === 'string' ? config.tokenEnv : 'FIREBREAK_PROXY_TOKEN'] || undefined);
     try {
       await callProxyApi(conn.url, 'version', ctx, (client) => client.getVersion());
     } catch (err) {

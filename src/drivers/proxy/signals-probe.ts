@@ -6,11 +6,18 @@ import type { SignalProbeType } from '../../probes/types.js';
 import { HdrLatencyHistogram } from '../../signals/histogram.js';
 import { COHORTS, type CohortInterval, type CohortName, type IntervalByCohort, type SignalSource } from '../../signals/types.js';
 import { isAbortError, withTimeout } from '../../util/abort.js';
+import { readDuration, rejectUnknown } from '../core/attrs.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 
 export interface ProxySignalsAttrs {
   /** Name of a proxy in HTTP cohort mode. */
   proxy: string;
+  /** A request in flight longer than this has failed, as far as a client with this timeout is concerned (stop conditions count it). */
+  timeoutMs: number;
 }
+
+/** As the load probe's default timeout: a request unanswered for longer has failed for its client. */
+export const PROXY_SIGNALS_TIMEOUT_MS = 2000;
 
 /** What this probe needs of the proxy driver's connection: the proxy API's base URL. */
 export interface ProxyApiConnection {
@@ -19,13 +26,20 @@ export interface ProxyApiConnection {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'proxy', kind: 'string', required: true, summary: 'The proxy in HTTP cohort mode whose counters are read.' },
+  { name: 'timeout', kind: 'duration', default: '2s', summary: 'A request in flight longer than this has failed, as far as a client with this timeout is concerned.' },
+];
+
 export function parseProxySignalsAttrs(attrs: Record<string, unknown>, issues: IssueSink): ProxySignalsAttrs | undefined {
   const before = issues.count;
-  for (const key of Object.keys(attrs)) if (key !== 'proxy') issues.add(key, `unknown attribute "${key}"`, 'proxy');
+  rejectUnknown(attrs, ATTRS, issues);
   const proxy = attrs.proxy;
   if (proxy === undefined) issues.add('proxy', 'is required', 'the name of a proxy in http cohort mode');
   else if (typeof proxy !== 'string' || proxy.trim() === '') issues.add('proxy', `must be a non-empty string, got ${JSON.stringify(proxy)}`);
-  return issues.count > before ? undefined : { proxy: (proxy as string).trim() };
+  const timeoutMs = readDuration(attrs, 'timeout', issues, PROXY_SIGNALS_TIMEOUT_MS);
+  if (timeoutMs !== undefined && timeoutMs <= 0) issues.add('timeout', 'must be longer than 0');
+  return issues.count > before ? undefined : { proxy: (proxy as string).trim(), timeoutMs: timeoutMs! };
 }
 
 /** Golden signals per traffic cohort, counted by a proxy in HTTP cohort mode on every request through it. */
@@ -34,13 +48,18 @@ export const proxySignalsProbe: SignalProbeType<ProxySignalsAttrs, ProxyApiConne
   type: 'proxy.signals',
   driver: 'proxy',
   summary: 'Golden signals per traffic cohort as a proxy in HTTP cohort mode counted them (latency, requests, errors, bytes).',
+  attributes: ATTRS,
+  example: { proxy: 'payments', timeout: '2s' },
   parse: parseProxySignalsAttrs,
   source(ctx, attrs) {
-    return new ProxySignalsSource(ctx.connection.url, attrs.proxy, { logger: ctx.logger, timeoutMs: ctx.timeoutMs });
+    return new ProxySignalsSource(ctx.connection.url, attrs.proxy, { logger: ctx.logger, timeoutMs: ctx.timeoutMs, overdueAfterMs: attrs.timeoutMs });
   },
+  cohorts: () => COHORTS,
 };
 
 interface CohortSnapshot {
+  /** In flight at the reading, and of those, in flight longer than the probe's timeout (absent from older servers). */
+  inFlight?: { count: number; overdue: number };
   requests: number;
   errors: number;
   bytes: number;
@@ -64,11 +83,13 @@ export class ProxySignalsSource implements SignalSource {
   readonly name: string;
   private readonly endpoint: string;
   private readonly timeoutMs: number;
+  private readonly overdueAfterMs: number;
   private logger: Logger;
   private signal: AbortSignal | undefined;
   private previous: Snapshot | undefined;
 
-  constructor(baseUrl: string, private readonly proxy: string, opts: { logger?: Logger; timeoutMs?: number } = {}) {
+  constructor(baseUrl: string, private readonly proxy: string, opts: { logger?: Logger; timeoutMs?: number; overdueAfterMs?: number } = {}) {
+    this.overdueAfterMs = opts.overdueAfterMs ?? PROXY_SIGNALS_TIMEOUT_MS;
     this.name = `proxy.signals:${proxy}`;
     this.endpoint = `${baseUrl.replace(/\/+$/, '')}/proxies/${encodeURIComponent(proxy)}/signals`;
     this.timeoutMs = opts.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : DEFAULT_TIMEOUT_MS;
@@ -134,7 +155,7 @@ export class ProxySignalsSource implements SignalSource {
     }
     const cohorts = {} as Record<CohortName, CohortSnapshot>;
     try {
-      for (const name of COHORTS) cohorts[name] = cohortSnapshotOf(b.cohorts[name]);
+      for (const name of COHORTS) cohorts[name] = cohortSnapshotOf(b.cohorts[name], this.overdueAfterMs);
     } catch (err) {
       for (const name of COHORTS) if (cohorts[name]) destroySnapshot(cohorts[name]);
       throw new FirebreakError('FIREBREAK_E_PROBE', `proxy "${this.proxy}" answered malformed signals`, { cause: err });
@@ -143,7 +164,7 @@ export class ProxySignalsSource implements SignalSource {
   }
 }
 
-function cohortSnapshotOf(raw: unknown): CohortSnapshot {
+function cohortSnapshotOf(raw: unknown, overdueAfterMs: number): CohortSnapshot {
   const c = raw as Record<string, unknown> | undefined;
   const count = (k: string): number => {
     const v = c?.[k];
@@ -160,11 +181,21 @@ function cohortSnapshotOf(raw: unknown): CohortSnapshot {
   const bytes = count('bytesIn') + count('bytesOut');
   const latencyOk = hdr('latencyOk');
   try {
-    return { requests, errors, bytes, latencyOk, latencyFailed: hdr('latencyFailed') };
+    return { requests, errors, bytes, latencyOk, latencyFailed: hdr('latencyFailed'), ...inFlightOf(c?.inFlight, overdueAfterMs) };
   } catch (err) {
     latencyOk.destroy();
     throw err;
   }
+}
+
+// The in-flight gauge, and how many of them are older than the timeout (from the ages' histogram).
+function inFlightOf(raw: unknown, overdueAfterMs: number): { inFlight?: { count: number; overdue: number } } {
+  const f = raw as { count?: unknown; ages?: { hdr?: unknown } } | undefined;
+  if (!f || typeof f.count !== 'number' || typeof f.ages?.hdr !== 'string') return {};
+  const ages = HdrLatencyHistogram.decode(f.ages.hdr);
+  const overdue = ages.countAbove(overdueAfterMs);
+  ages.destroy();
+  return { inFlight: { count: f.count, overdue } };
 }
 
 // The difference of two cumulative readings; with no base, everything counted so far.
@@ -183,6 +214,7 @@ function intervalOf(current: CohortSnapshot, base: CohortSnapshot | undefined, s
     bytes: Math.max(0, current.bytes - (base?.bytes ?? 0)),
     latencyOk,
     latencyFailed,
+    ...(current.inFlight ? { outstanding: current.inFlight.count, overdue: current.inFlight.overdue } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ToxicType as ClientToxicType } from 'toxiproxy-node-client';
 import { FirebreakError } from '../../errors.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 import type { IssueSink } from '../../experiment/issues.js';
 import type { FaultContext, FaultType, JsonObject } from '../../faults/types.js';
 import { rejectUnknown } from '../core/attrs.js';
@@ -29,8 +30,10 @@ export interface ToxicFaultSpec {
   /** The proxy API's toxic type. */
   toxic: string;
   summary: string;
-  /** The fault's own attribute names (the common ones are added). */
-  attributes: readonly string[];
+  /** The fault's own attributes (the common ones are added). */
+  attributes: readonly AttributeDoc[];
+  /** Its own attributes in a working example (a proxy name is added). */
+  example: Record<string, unknown>;
   /** Reads the fault's own attributes into the toxic's attributes. */
   read(attrs: Record<string, unknown>, issues: IssueSink): ToxicFaultAttrs['attributes'] | undefined;
   describe(a: ToxicFaultAttrs): string;
@@ -44,14 +47,16 @@ type Ctx = FaultContext<ProxyConnection>;
 
 /** Builds a fault that adds one named toxic on apply and removes exactly that toxic on revert. */
 export function toxicFault(spec: ToxicFaultSpec): FaultType<ToxicFaultAttrs, ToxicFaultState, ProxyConnection> {
+  const attributes = [...COMMON_TOXIC_ATTRS.filter((d) => spec.stream !== false || d.name !== 'stream'), ...spec.attributes];
   return {
     type: spec.type,
     driver: 'proxy',
     summary: spec.summary,
     scope: 'none',
+    attributes,
+    example: { proxy: 'payments', ...spec.example },
     parse(attrs, issues) {
-      const common = COMMON_TOXIC_ATTRS.filter((k) => spec.stream !== false || k !== 'stream');
-      rejectUnknown(attrs, [...common, ...spec.attributes], issues);
+      rejectUnknown(attrs, attributes, issues);
       const base = readCommon(attrs, issues, { stream: spec.stream });
       const own = spec.read(attrs, issues);
       if (!base || !own) return undefined;
@@ -97,6 +102,7 @@ export function toxicFault(spec: ToxicFaultSpec): FaultType<ToxicFaultAttrs, Tox
         throw proxyError(err, `remove toxic "${s.toxic}" from proxy "${s.proxy}"`);
       }
     },
+    reach: (ctx, s) => proxyReach(ctx, s),
     async verify(ctx, s) {
       try {
         await callProxyApi(s.url, 'get toxic', ctx, async (client) => (await client.get(s.proxy)).getToxic(s.toxic));
@@ -119,6 +125,23 @@ export async function getProxyJson(ctx: Ctx, url: string, name: string): Promise
     if (statusOf(err) === 404) throw new FirebreakError('FIREBREAK_E_PROXY', `no proxy named "${name}" at ${url}`, { cause: err });
     throw proxyError(err, `show proxy "${name}"`);
   }
+}
+
+/**
+ * Requests that have arrived at a proxy in cohort mode so far, per cohort (its signals' `arrived`
+ * counters); undefined for a plain TCP proxy, whose traffic has no cohorts.
+ */
+export async function proxyReach(ctx: Ctx, s: { url: string; proxy: string }): Promise<Partial<Record<'canary' | 'control' | 'untouched', number>> | undefined> {
+  const body = await callProxyApi(s.url, 'read signals', ctx, (client) =>
+    client.getApi().get<{ mode?: string; cohorts?: Record<string, { arrived?: number; requests?: number }> }>(`${s.url}/proxies/${encodeURIComponent(s.proxy)}/signals`),
+  ).then((r) => r.data);
+  if (body.mode !== 'http' || !body.cohorts) return undefined;
+  const out: Partial<Record<'canary' | 'control' | 'untouched', number>> = {};
+  for (const c of ['canary', 'control', 'untouched'] as const) {
+    const v = body.cohorts[c];
+    out[c] = v?.arrived ?? v?.requests ?? 0;
+  }
+  return out;
 }
 
 export function goneWithProcess(ctx: Ctx, s: { url: string; proxy: string }): void {

@@ -1,6 +1,8 @@
 import type { IssueSink } from '../../experiment/issues.js';
 import { parseStickyKey, type StickyKeySource } from '../../cohort/sticky.js';
-import { readDuration, readNumber, readStringMap } from '../../drivers/core/attrs.js';
+import { readDuration, readNumber, readStringMap, rejectUnknown } from '../../drivers/core/attrs.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
+import { parseFraction } from '../../util/duration.js';
 import { parseErrorStatus, type StatusRanges } from './error-status.js';
 
 export interface LoadRequestSpec {
@@ -39,6 +41,8 @@ export interface LoadAttrs {
   maxLagMs: number;
   /** Optional bound: stop sending after this long even if nobody calls stop(). */
   durationMs?: number;
+  /** How long it sends before the first window measures (connections opened, code warmed); 0 for none. */
+  warmupMs: number;
   /**
    * Replicas to spread requests over, round-robin (client-side load balancing), each `host:port`;
    * the URL gives the scheme and path. Without it every request goes to the URL's host.
@@ -46,30 +50,75 @@ export interface LoadAttrs {
   endpoints?: { host: string; port: number }[];
 }
 
+/**
+ * The most requests the generator keeps in flight by default, whatever the rate: each holds a socket
+ * and its buffers (about 10 KB), so 20,000 stay well under 256 MB and the usual open-file limits.
+ */
+export const MAX_IN_FLIGHT_LIMIT = 20_000;
+
+/**
+ * Enough room for every request the declared rate can have in flight at once (each lives at most the
+ * timeout), with a quarter spare: a stalled target then shows as slow or timed-out requests instead
+ * of as sends that were never made. Bounded by MAX_IN_FLIGHT_LIMIT.
+ */
+export function defaultMaxInFlight(rate: number, timeoutMs: number): number {
+  return Math.min(MAX_IN_FLIGHT_LIMIT, Math.ceil(rate * (timeoutMs / 1000) * 1.25) + 16);
+}
+
 export const LOAD_DEFAULTS = {
-  maxInFlight: 256,
   timeoutMs: 2000,
+  warmupMs: 1000,
   maxLagMs: 10,
   users: { count: 1000, header: 'x-user-id', prefix: 'user-' },
 } as const;
 
-const KNOWN = ['url', 'endpoints', 'rate', 'maxInFlight', 'timeout', 'requests', 'users', 'cohort', 'errorStatus', 'maxLag', 'duration'];
-// Envelope fields a probe definition file may leave in place; ignored here.
-const ENVELOPE = ['name', 'type', 'description', 'driver'];
+const REQUEST_FIELDS: readonly AttributeDoc[] = [
+  { name: 'method', kind: 'string', default: 'GET', summary: 'The HTTP method.' },
+  { name: 'path', kind: 'string', default: '/', summary: "Appended to the url's path; may carry a query string." },
+  { name: 'headers', kind: 'map', summary: 'Request headers (forward what your service needs: auth, tenant, the sticky key if it is not the user header).' },
+  { name: 'body', kind: 'any', summary: 'The request body: text as it is, anything else as JSON (with content-type: application/json).' },
+  { name: 'weight', kind: 'number', default: 1, summary: 'Its share of the requests, relative to the other entries.' },
+];
+const USERS_FIELDS: readonly AttributeDoc[] = [
+  { name: 'count', kind: 'integer', min: 1, max: 10_000_000, default: LOAD_DEFAULTS.users.count, summary: 'How many distinct users the requests are spread over.' },
+  { name: 'header', kind: 'string', default: LOAD_DEFAULTS.users.header, summary: 'The header that carries the user key on every request.' },
+  { name: 'prefix', kind: 'string', default: LOAD_DEFAULTS.users.prefix, summary: 'The prefix of each user key (user-1, user-2, ...).' },
+];
+const COHORT_FIELDS: readonly AttributeDoc[] = [
+  { name: 'key', kind: 'string', default: 'header:<users.header>', summary: 'Where the proxies read the sticky key: header:<name>, cookie:<name> or client-address.' },
+  { name: 'salt', kind: 'string', required: true, summary: 'The salt of the cohort hash (as the proxies have it).' },
+  { name: 'canary', kind: 'fraction', required: true, summary: 'The share of users in the canary cohort.' },
+  { name: 'control', kind: 'fraction', required: true, summary: 'The share of users in the control cohort.' },
+];
+
+/** The load probe's attributes. */
+export const LOAD_ATTRS: readonly AttributeDoc[] = [
+  { name: 'url', kind: 'url', required: true, summary: 'The base URL requests go to (requests[].path is appended).' },
+  { name: 'rate', kind: 'number', unit: 'requests/s', required: true, summary: 'The constant arrival rate: requests start on schedule whether or not earlier ones finished (an open model).' },
+  { name: 'endpoints', kind: 'list', items: 'string', summary: 'Replicas as host:port, requests spread round-robin over them (the url gives scheme and path).' },
+  { name: 'maxInFlight', kind: 'integer', min: 1, default: 'rate x timeout x 1.25 + 16 (at most 20,000)', summary: 'The most requests outstanding at once; a send beyond it is dropped and counted.' },
+  { name: 'timeout', kind: 'duration', default: '2s', summary: 'A request unanswered for this long fails (and counts as an error).' },
+  { name: 'requests', kind: 'list', fields: REQUEST_FIELDS, default: 'GET /', summary: 'The requests sent, picked by weight.' },
+  { name: 'users', kind: 'object', fields: USERS_FIELDS, summary: 'The simulated users, each sending its key in a header.' },
+  { name: 'cohort', kind: 'object', fields: COHORT_FIELDS, default: 'cohort.traffic', summary: 'How users are labelled canary and control; left out, it is taken from cohort.traffic.' },
+  { name: 'errorStatus', kind: 'any', default: '5xx', summary: 'Which statuses are errors: 503, 5xx, 500-599, >=500, or a list like [429, 5xx].' },
+  { name: 'maxLag', kind: 'duration', default: '10ms', summary: 'A send later than this behind its schedule is late; a window with more than 5% late sends is untrustworthy.' },
+  { name: 'duration', kind: 'duration', summary: 'A bound on how long it sends, whatever the phases.' },
+  { name: 'warmup', kind: 'duration', default: '1s', summary: 'How long it sends before the first window is measured (connections opened, caches warm).' },
+];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function parseLoadAttrs(attrs: Record<string, unknown>, issues: IssueSink): LoadAttrs | undefined {
   const before = issues.count;
-  for (const k of Object.keys(attrs)) {
-    if (!KNOWN.includes(k) && !ENVELOPE.includes(k)) issues.add(k, `unknown attribute "${k}"`, `one of ${KNOWN.join(', ')}`);
-  }
+  rejectUnknown(attrs, LOAD_ATTRS, issues);
   const url = parseBaseUrl(attrs.url, issues.at('url'));
   const rate = readNumber(attrs, 'rate', issues, { required: true });
   if (rate !== undefined && rate <= 0) issues.add('rate', `must be greater than 0 requests per second, got ${rate}`);
-  const maxInFlight = readNumber(attrs, 'maxInFlight', issues, { integer: true, min: 1, fallback: LOAD_DEFAULTS.maxInFlight });
   const timeoutMs = positiveDuration(attrs, 'timeout', issues, LOAD_DEFAULTS.timeoutMs);
+  const maxInFlight = readNumber(attrs, 'maxInFlight', issues, { integer: true, min: 1, fallback: defaultMaxInFlight(rate ?? 1, timeoutMs ?? LOAD_DEFAULTS.timeoutMs) });
   const maxLagMs = positiveDuration(attrs, 'maxLag', issues, LOAD_DEFAULTS.maxLagMs);
   const durationMs = attrs.duration === undefined ? undefined : positiveDuration(attrs, 'duration', issues, undefined);
+  const warmupMs = readDuration(attrs, 'warmup', issues, LOAD_DEFAULTS.warmupMs);
   const requests = parseRequests(attrs.requests, issues.at('requests'));
   const users = parseUsers(attrs.users, issues.at('users'));
   const cohort = parseCohort(attrs.cohort, users, url, issues.at('cohort'));
@@ -87,6 +136,7 @@ export function parseLoadAttrs(attrs: Record<string, unknown>, issues: IssueSink
     ...(endpoints ? { endpoints } : {}),
     errorStatus: errorStatus!,
     maxLagMs: maxLagMs!,
+    warmupMs: warmupMs!,
     ...(durationMs !== undefined ? { durationMs } : {}),
   };
 }
@@ -156,9 +206,7 @@ function parseRequests(value: unknown, issues: IssueSink): LoadRequestSpec[] | u
     }
     const r = item as Record<string, unknown>;
     const before = issues.count;
-    for (const k of Object.keys(r)) {
-      if (!['method', 'path', 'headers', 'body', 'weight'].includes(k)) at.add(k, `unknown attribute "${k}"`, 'one of method, path, headers, body, weight');
-    }
+    rejectUnknown(r, REQUEST_FIELDS, at);
     const method = r.method === undefined ? 'GET' : typeof r.method === 'string' ? r.method.toUpperCase() : '';
     if (!TOKEN.test(method)) at.add('method', `is not an HTTP method: ${JSON.stringify(r.method)}`, 'GET, POST, PUT...');
     const path = r.path === undefined ? '/' : r.path;
@@ -190,7 +238,7 @@ function parseUsers(value: unknown, issues: IssueSink): LoadUsers | undefined {
   }
   const u = value as Record<string, unknown>;
   const before = issues.count;
-  for (const k of Object.keys(u)) if (!['count', 'header', 'prefix'].includes(k)) issues.add(k, `unknown attribute "${k}"`, 'one of count, header, prefix');
+  rejectUnknown(u, USERS_FIELDS, issues);
   const count = readNumber(u, 'count', issues, { integer: true, min: 1, max: 10_000_000, fallback: d.count });
   const header = u.header === undefined ? d.header : u.header;
   if (typeof header !== 'string' || !TOKEN.test(header)) issues.add('header', `is not a valid header name: ${JSON.stringify(u.header)}`);
@@ -207,7 +255,7 @@ function parseCohort(value: unknown, users: LoadUsers | undefined, url: URL | un
     return undefined;
   }
   const c = value as Record<string, unknown>;
-  for (const k of Object.keys(c)) if (!['key', 'salt', 'canary', 'control'].includes(k)) issues.add(k, `unknown attribute "${k}"`, 'one of key, salt, canary, control');
+  rejectUnknown(c, COHORT_FIELDS, issues);
   const keyText = c.key ?? `header:${users?.header ?? LOAD_DEFAULTS.users.header}`;
   const key = typeof keyText === 'string' ? parseStickyKey(keyText) : undefined;
   if (!key) issues.add('key', `is not a sticky key source: ${JSON.stringify(c.key)}`, 'header:<name>, cookie:<name> or client-address');
@@ -215,8 +263,8 @@ function parseCohort(value: unknown, users: LoadUsers | undefined, url: URL | un
     issues.add('key', 'client-address stickiness needs a loopback url: the generator varies its source address over 127.0.0.0/8');
   }
   if (typeof c.salt !== 'string' || c.salt.length === 0) issues.add('salt', `must be a non-empty string, got ${JSON.stringify(c.salt)}`);
-  const canary = readNumber(c, 'canary', issues, { min: 0, max: 1, required: true });
-  const control = readNumber(c, 'control', issues, { min: 0, max: 1, required: true });
+  const canary = readShare(c, 'canary', issues);
+  const control = readShare(c, 'control', issues);
   if (canary !== undefined && control !== undefined && canary + control > 1) {
     issues.add('', `canary + control must not exceed 1, got ${canary} + ${control}`);
   }
@@ -227,4 +275,16 @@ function parseCohort(value: unknown, users: LoadUsers | undefined, url: URL | un
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** A traffic share as cohort.traffic writes it: a fraction 0..1 or a percentage (`5%`). */
+function readShare(c: Record<string, unknown>, key: string, issues: IssueSink): number | undefined {
+  const v = c[key];
+  if (v === undefined) {
+    issues.add(key, 'is required', 'a fraction like 0.05 or a percentage like 5%');
+    return undefined;
+  }
+  const f = typeof v === 'number' ? (v >= 0 && v <= 1 ? v : undefined) : parseFraction(v);
+  if (f === undefined) issues.add(key, `must be a share between 0 and 1 (or a percentage), got ${JSON.stringify(v)}`);
+  return f;
 }

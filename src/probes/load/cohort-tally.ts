@@ -10,10 +10,12 @@ export interface Tally {
   bytes: number;
   lateSends: number;
   droppedSends: number;
+  scheduledSends: number;
+  staleCompletions: number;
 }
 
 function emptyTally(): Tally {
-  return { requests: 0, errors: 0, ok: new HdrLatencyHistogram(), failed: new HdrLatencyHistogram(), bytes: 0, lateSends: 0, droppedSends: 0 };
+  return { requests: 0, errors: 0, ok: new HdrLatencyHistogram(), failed: new HdrLatencyHistogram(), bytes: 0, lateSends: 0, droppedSends: 0, scheduledSends: 0, staleCompletions: 0 };
 }
 
 /** Per-cohort tallies, swapped out whole at each collection so the engine owns what it receives. */
@@ -47,6 +49,8 @@ export class CohortTallies {
         bytes: t.bytes,
         lateSends: t.lateSends,
         droppedSends: t.droppedSends,
+        scheduledSends: t.scheduledSends,
+        staleCompletions: t.staleCompletions,
         generatorLagMs,
       };
       out[cohort] = interval;

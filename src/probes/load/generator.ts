@@ -3,7 +3,7 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../log.js';
-import type { IntervalByCohort, SignalSource } from '../../signals/types.js';
+import type { CohortName, IntervalByCohort, SignalSource } from '../../signals/types.js';
 import type { LoadAttrs } from './attrs.js';
 import { CohortTallies } from './cohort-tally.js';
 import { isErrorStatus } from './error-status.js';
@@ -20,11 +20,20 @@ export interface LoadTotals {
   inFlight: number;
   /** In-flight requests cut off by stop() after its bounded wait; recorded nowhere else. */
   abandoned: number;
+  /** Completions of requests sent in an earlier window, left out of the window they completed in. */
+  stale: number;
 }
 
 // How long stop() waits beyond the request timeout for in-flight requests to settle, and its cap.
 const STOP_GRACE_MS = 250;
 const STOP_MAX_WAIT_MS = 5000;
+
+/** One request on its way: when it was due, whose it is, and which measurement window sent it. */
+interface InFlight {
+  scheduled: number;
+  cohort: CohortName;
+  window: number;
+}
 
 /**
  * An open-model, constant-arrival-rate HTTP load generator. Request k is due at start + k / rate and
@@ -32,9 +41,21 @@ const STOP_MAX_WAIT_MS = 5000;
  * time, so a stalled server shows in the latency instead of slowing the generator down (no
  * coordinated omission). A timer loop sends, in one batch, every request whose time has come. When
  * `maxInFlight` requests are outstanding a due send is dropped and counted, never queued.
+ *
+ * Requests belong to the measurement window in which they were sent (`beginWindow` .. `endWindow`):
+ * after `endWindow`, collections go on returning that window's completions (so it can be drained of
+ * what it sent), new sends count nowhere, and the next `beginWindow` leaves whatever is still in
+ * flight out for good (counted as stale). So the recovery phase never measures the fault's own slow
+ * requests, and the fault's phase gets them all. Each collection also reports the requests of the
+ * window still in flight, so a stalled cohort is visible before anything completes.
  */
 export class LoadGenerator implements SignalSource {
   readonly name: string;
+  readonly warmupMs: number;
+  /** Draining a window takes at most the request timeout (every request ends by then) and a margin. */
+  get drainMs(): number {
+    return this.attrs.timeoutMs + 250;
+  }
   private readonly plan: RequestPlan;
   private readonly tallies: CohortTallies;
   private readonly lag = new LagMeter();
@@ -43,7 +64,13 @@ export class LoadGenerator implements SignalSource {
   private readonly host: string;
   private readonly port: number;
   private readonly intervalMs: number;
-  private readonly inFlightReqs = new Set<http.ClientRequest>();
+  private readonly inFlightReqs = new Map<http.ClientRequest, InFlight>();
+  /**
+   * The window collections report on, and the one new sends belong to (none between windows). A
+   * generator nobody windows counts everything in window 0.
+   */
+  private window = 0;
+  private sending: number | undefined = 0;
   private logger: Logger;
   private running = false;
   private started = false;
@@ -56,10 +83,11 @@ export class LoadGenerator implements SignalSource {
   private lastCollect = Date.now();
   private signal: AbortSignal | undefined;
   private onIdle: (() => void) | undefined;
-  private readonly totals: LoadTotals = { scheduled: 0, sent: 0, completed: 0, dropped: 0, late: 0, inFlight: 0, abandoned: 0 };
+  private readonly totals: LoadTotals = { scheduled: 0, sent: 0, completed: 0, dropped: 0, late: 0, inFlight: 0, abandoned: 0, stale: 0 };
 
   constructor(private readonly attrs: LoadAttrs, opts: { name?: string; logger?: Logger; seed?: number } = {}) {
     this.name = opts.name ?? 'load';
+    this.warmupMs = attrs.warmupMs ?? 0;
     this.logger = opts.logger ?? silentLogger();
     this.plan = new RequestPlan(attrs, opts.seed);
     this.tallies = new CohortTallies(this.plan.cohorts);
@@ -93,7 +121,30 @@ export class LoadGenerator implements SignalSource {
     const end = Date.now();
     const out = this.tallies.drain(this.lastCollect, end, this.lag.take());
     this.lastCollect = end;
+    const now = performance.now();
+    for (const interval of Object.values(out)) {
+      interval.outstanding = 0;
+      interval.overdue = 0;
+    }
+    for (const f of this.inFlightReqs.values()) {
+      if (f.window !== this.window) continue;
+      const interval = out[f.cohort];
+      if (!interval) continue;
+      interval.outstanding! += 1;
+      if (now - f.scheduled > this.attrs.timeoutMs) interval.overdue! += 1;
+    }
     return out;
+  }
+
+  /** Starts a measurement window: what was sent before it no longer counts when it completes. */
+  beginWindow(): void {
+    this.window += 1;
+    this.sending = this.window;
+  }
+
+  /** Ends the current window: new sends count nowhere; its own requests keep completing into it. */
+  endWindow(): void {
+    this.sending = undefined;
   }
 
   /** Stops sending, waits (at most the request timeout, capped at 5 s) for in-flight requests, then cuts the rest off. */
@@ -115,7 +166,7 @@ export class LoadGenerator implements SignalSource {
     if (this.inFlightReqs.size > 0) {
       this.discarding = true;
       this.totals.abandoned += this.inFlightReqs.size;
-      for (const req of this.inFlightReqs) req.destroy();
+      for (const req of this.inFlightReqs.keys()) req.destroy();
       this.inFlightReqs.clear();
     }
     this.agent.destroy();
@@ -157,16 +208,19 @@ export class LoadGenerator implements SignalSource {
   private fire(scheduled: number, now: number): void {
     this.totals.scheduled += 1;
     const planned = this.plan.next();
+    // Between windows a send is made (the load stays steady) but counted nowhere.
+    const counted = this.sending === this.window;
     const tally = this.tallies.of(planned.cohort);
+    if (counted) tally.scheduledSends += 1;
     if (this.inFlightReqs.size >= this.attrs.maxInFlight) {
-      tally.droppedSends += 1;
+      if (counted) tally.droppedSends += 1;
       this.totals.dropped += 1;
       return;
     }
     const lateMs = now - scheduled;
     this.lag.noteSend(lateMs);
     if (lateMs > this.attrs.maxLagMs) {
-      tally.lateSends += 1;
+      if (counted) tally.lateSends += 1;
       this.totals.late += 1;
     }
     this.send(planned, scheduled);
@@ -177,6 +231,7 @@ export class LoadGenerator implements SignalSource {
     let bytes = 0;
     let timer: NodeJS.Timeout | undefined;
     let req: http.ClientRequest | undefined;
+    const window = this.sending ?? -1;
     const finish = (failed: boolean): void => {
       if (settled) return;
       settled = true;
@@ -184,8 +239,15 @@ export class LoadGenerator implements SignalSource {
       if (req) this.inFlightReqs.delete(req);
       if (this.discarding) return;
       const latency = performance.now() - scheduled;
-      // The tally current at completion: a request belongs to the interval in which it finished.
+      // The tally current at completion: a request belongs to the interval in which it finished,
+      // unless it was sent in an earlier window, which has been judged already.
       const t = this.tallies.of(planned.cohort);
+      if (window !== this.window) {
+        t.staleCompletions += 1;
+        this.totals.stale += 1;
+        if (this.inFlightReqs.size === 0) this.onIdle?.();
+        return;
+      }
       t.requests += 1;
       t.bytes += bytes;
       if (failed) {
@@ -228,7 +290,7 @@ export class LoadGenerator implements SignalSource {
     const sent = req;
     sent.on('error', () => finish(true));
     timer = setTimeout(() => sent.destroy(new Error(`request timed out after ${this.attrs.timeoutMs} ms`)), this.attrs.timeoutMs);
-    this.inFlightReqs.add(sent);
+    this.inFlightReqs.set(sent, { scheduled, cohort: planned.cohort, window });
     this.totals.sent += 1;
     sent.end(planned.body);
   }

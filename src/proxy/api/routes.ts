@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import type { ProxyCollection } from '../collection.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { Proxy } from '../proxy.js';
-import { mergeProxyUpdate, parseProxyInput, type CohortLoader, type ProxyInput } from '../proxy-input.js';
+import { mergeProxyUpdate, parseProxyInput, type CohortLoader, type ListenRules, type ProxyInput } from '../proxy-input.js';
 import { checkToxicsForMode, mergeToxicUpdate, parseNewToxic, type ToxicRules } from '../toxic-input.js';
+import { checkAccess, type ApiAccess } from './access.js';
 import { ApiError, apiErrors } from './errors.js';
 import { readJson, sendEmpty, sendError, sendJson, sendText } from './http.js';
 
@@ -20,6 +21,10 @@ export interface ApiContext {
   closing: boolean;
   /** Runs changes one at a time, as Toxiproxy's collection lock does. */
   serialize<T>(work: () => Promise<T>): Promise<T>;
+  /** Where proxies may listen. */
+  rules: ListenRules;
+  /** Who may call the API. */
+  access: ApiAccess;
 }
 
 type Handler = (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void>;
@@ -34,7 +39,7 @@ const proxyIndex: Handler = async (ctx, _req, res) => {
 };
 
 const proxyCreate: Handler = async (ctx, req, res) => {
-  const input = await parseProxyInput(await readJson(req), ctx.loadCohort);
+  const input = await parseProxyInput(await readJson(req), ctx.loadCohort, '', ctx.rules);
   const proxy = await ctx.serialize(() => ctx.collection.add(input));
   sendJson(res, 201, proxy.toJSON());
 };
@@ -43,7 +48,7 @@ const populate: Handler = async (ctx, req, res) => {
   const body = await readJson(req);
   if (!Array.isArray(body)) throw apiErrors.badRequestBody('expected a JSON array of proxies');
   const inputs: ProxyInput[] = [];
-  for (const [i, item] of body.entries()) inputs.push(await parseProxyInput(item, ctx.loadCohort, ` at proxy ${i + 1}`));
+  for (const [i, item] of body.entries()) inputs.push(await parseProxyInput(item, ctx.loadCohort, ` at proxy ${i + 1}`, ctx.rules));
   try {
     const proxies = await ctx.serialize(() => ctx.collection.populate(inputs));
     sendJson(res, 201, { proxies: proxies.map((p) => p.toJSON()) });
@@ -61,7 +66,7 @@ const proxyUpdate: Handler = async (ctx, req, res, [name]) => {
   const body = await readJson(req);
   const proxy = await ctx.serialize(async () => {
     const p = ctx.collection.get(name!);
-    const next = await mergeProxyUpdate(p, body, ctx.loadCohort);
+    const next = await mergeProxyUpdate(p, body, ctx.loadCohort, ctx.rules);
     if (Boolean(next.cohort) !== Boolean(p.cohort)) {
       checkToxicsForMode(p.toxics(), { ...(await toxicRules(ctx, p)), cohortMode: Boolean(next.cohort) });
     }
@@ -121,8 +126,10 @@ const toxicDelete: Handler = async (ctx, _req, res, [name, toxic]) => {
 };
 
 const reset: Handler = async (ctx, _req, res) => {
-  await ctx.serialize(() => ctx.collection.reset());
-  sendEmpty(res, 204);
+  const failed = await ctx.serialize(() => ctx.collection.reset());
+  if (!failed.length) return sendEmpty(res, 204);
+  // Every toxic is gone and every other proxy enabled; say which could not start.
+  sendError(res, apiErrors.internal(`reset: ${failed.map((f) => `${f.proxy}: ${f.error}`).join('; ')}`), { failed });
 };
 
 const version: Handler = async (_ctx, _req, res) => {
@@ -153,7 +160,7 @@ const ROUTES: Route[] = [
 export async function handleApiRequest(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   try {
-    if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/')) throw new ApiError('User agent not allowed', 403);
+    checkAccess(ctx.access, req, res);
     if (ctx.closing) throw new ApiError('server is shutting down', 503);
     const { route, params } = match(new URL(req.url ?? '/', 'http://api').pathname);
     if (!route) throw new ApiError('not found', 404);

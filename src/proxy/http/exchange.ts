@@ -31,29 +31,52 @@ class UpstreamTimeoutError extends Error {
  * One request through the proxy: the toxics' plan applied in a fixed order (request delay, upstream-side
  * reset or hold, abort, forward, downstream-side reset or hold, response delay, throttled response).
  * Bodies stream; nothing is buffered beyond the streams' own high-water marks.
+ *
+ * When a toxic that hit the request is removed, `replan` gives the plan of the toxics that remain and
+ * the request goes on under it at once: a delay still running ends, a pending reset is called off, a
+ * throttle lifts (a held request is closed, as the `timeout` toxic documents). So a reverted fault
+ * stops acting on requests already admitted, as Toxiproxy's TCP mode releases its connections.
  */
 export class Exchange {
   bytesIn = 0;
   bytesOut = 0;
   private readonly controller = new AbortController();
+  private readonly startedAt = performance.now();
+  /** Aborted (and replaced) at every replan, waking the current wait to re-read the plan. */
+  private replanned = new AbortController();
   private upReq: http.ClientRequest | undefined;
   private upRes: http.IncomingMessage | undefined;
-  private readonly throttles: Throttle[] = [];
+  private requestThrottle: Throttle | undefined;
+  private responseThrottle: Throttle | undefined;
 
   constructor(
     private readonly req: http.IncomingMessage,
     private readonly res: http.ServerResponse,
-    private readonly plan: RequestPlan,
+    private plan: RequestPlan,
     private readonly env: ExchangeEnv,
   ) {}
 
+  /** Names of the toxics that hit this request. */
+  get hitBy(): readonly string[] {
+    return this.plan.applied;
+  }
+
+  /** Goes on under a new plan (a toxic that hit the request was removed). */
+  replan(next: RequestPlan): void {
+    this.plan = next;
+    this.requestThrottle?.setRate(next.requestRate);
+    this.responseThrottle?.setRate(next.responseRate);
+    const woken = this.replanned;
+    this.replanned = new AbortController();
+    woken.abort();
+  }
+
   async run(): Promise<void> {
-    const { plan } = this;
     try {
-      if (plan.requestDelayMs > 0) await sleep(plan.requestDelayMs, this.controller.signal);
-      if (plan.reset?.stream === 'upstream') return await this.resetAfter(plan.reset.afterMs);
-      if (plan.hold?.stream === 'upstream') return await this.holdThenClose(plan.hold);
-      if (plan.abort) return await this.answerAbort(plan.abort);
+      await this.waitUntil(() => this.startedAt + this.plan.requestDelayMs);
+      if (this.plan.reset?.stream === 'upstream' && (await this.resetAfter('upstream'))) return;
+      if (this.plan.hold?.stream === 'upstream') return await this.holdThenClose(this.plan.hold);
+      if (this.plan.abort) return await this.answerAbort(this.plan.abort);
       await this.forward();
     } catch (err) {
       if (isAbortError(err)) return;
@@ -64,15 +87,33 @@ export class Exchange {
   /** Stops every timer and any unfinished upstream exchange (client gone, or the handler closing). */
   cancel(): void {
     this.controller.abort();
-    for (const t of this.throttles) t.destroy();
+    this.requestThrottle?.destroy();
+    this.responseThrottle?.destroy();
     // A complete upstream response has already returned its socket to the pool: leave it alone.
     if (this.upReq && !this.upRes?.complete) this.upReq.destroy();
   }
 
-  private async resetAfter(ms: number): Promise<void> {
-    if (ms > 0) await sleep(ms, this.controller.signal);
+  /** Sleeps until `deadline()` (re-read after every replan); throws an AbortError if the exchange is cancelled. */
+  private async waitUntil(deadline: () => number): Promise<void> {
+    for (;;) {
+      const left = deadline() - performance.now();
+      if (left <= 0) return;
+      try {
+        await sleep(left, AbortSignal.any([this.controller.signal, this.replanned.signal]));
+      } catch (err) {
+        if (this.controller.signal.aborted || !isAbortError(err)) throw err;
+      }
+    }
+  }
+
+  /** Resets the client connection once the reset's delay has passed; false if the reset was called off meanwhile. */
+  private async resetAfter(stream: 'upstream' | 'downstream'): Promise<boolean> {
+    const at = performance.now();
+    await this.waitUntil(() => (this.plan.reset?.stream === stream ? at + this.plan.reset.afterMs : -Infinity));
+    if (this.plan.reset?.stream !== stream) return false;
     const socket = this.req.socket;
     if (!socket.destroyed) socket.resetAndDestroy();
+    return true;
   }
 
   private async holdThenClose(hold: NonNullable<RequestPlan['hold']>): Promise<void> {
@@ -94,7 +135,8 @@ export class Exchange {
   }
 
   private async answerAbort(abort: NonNullable<RequestPlan['abort']>): Promise<void> {
-    if (this.plan.responseDelayMs > 0) await sleep(this.plan.responseDelayMs, this.controller.signal);
+    const at = performance.now();
+    await this.waitUntil(() => at + this.plan.responseDelayMs);
     const body = Buffer.from(abort.body ?? '');
     this.res.sendDate = true;
     this.res.writeHead(abort.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length });
@@ -111,11 +153,12 @@ export class Exchange {
       return;
     }
     this.upRes = upRes;
-    const { plan } = this;
-    if (plan.reset?.stream === 'downstream' || plan.hold?.stream === 'downstream') {
+    // The response waits unread (the socket's own backpressure) while a reset is pending: if the reset
+    // is called off, it is forwarded after all.
+    if (this.plan.reset?.stream === 'downstream' && (await this.resetAfter('downstream'))) return void upRes.resume();
+    if (this.plan.hold?.stream === 'downstream') {
       upRes.resume();
-      if (plan.reset?.stream === 'downstream') return await this.resetAfter(plan.reset.afterMs);
-      return await this.holdThenClose(plan.hold!);
+      return await this.holdThenClose(this.plan.hold);
     }
     // An upstream that breaks off its response: a 502 if nothing was sent yet, else a closed connection.
     let broken = false;
@@ -126,7 +169,8 @@ export class Exchange {
     };
     upRes.on('error', onBroken);
     upRes.on('close', onBroken);
-    if (plan.responseDelayMs > 0) await sleep(plan.responseDelayMs, this.controller.signal);
+    const headAt = performance.now();
+    await this.waitUntil(() => headAt + this.plan.responseDelayMs);
     if (broken) return this.answerGatewayError(new Error('upstream closed the connection mid-response'));
     this.res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEndHeaders(upRes.rawHeaders));
     this.sendBody(upRes);
@@ -169,7 +213,7 @@ export class Exchange {
         return;
       }
       let body: Readable = req;
-      if (this.plan.requestRate !== undefined) body = req.pipe(this.throttle(this.plan.requestRate));
+      if (this.plan.requestRate !== undefined) body = req.pipe((this.requestThrottle = this.throttle(this.plan.requestRate)));
       body.pipe(upReq);
       body.on('data', (chunk: Buffer) => {
         this.bytesIn += chunk.length;
@@ -194,7 +238,7 @@ export class Exchange {
 
   private sendBody(source: Readable): void {
     let body = source;
-    if (this.plan.responseRate !== undefined) body = source.pipe(this.throttle(this.plan.responseRate));
+    if (this.plan.responseRate !== undefined) body = source.pipe((this.responseThrottle = this.throttle(this.plan.responseRate)));
     body.pipe(this.res);
     body.on('data', (chunk: Buffer) => {
       this.bytesOut += chunk.length;
@@ -204,7 +248,6 @@ export class Exchange {
   private throttle(bytesPerMs: number): Throttle {
     const t = new Throttle(bytesPerMs);
     t.on('error', () => this.res.destroy());
-    this.throttles.push(t);
     return t;
   }
 }

@@ -42,7 +42,8 @@ class CohortHandler implements HttpCohortHandler {
   private readonly server: http.Server;
   private readonly signals = new CohortSignals();
   private readonly clients = new Set<Socket>();
-  private readonly exchanges = new Set<Exchange>();
+  /** Requests being handled, with their cohort and when they arrived. */
+  private readonly exchanges = new Map<Exchange, { cohort: CohortName; arrivedAt: number }>();
   private readonly holds = new Map<string, Set<() => void>>();
   /** Requests in flight per upstream pool; a pool replaced by updateUpstream closes when its count drops to 0. */
   private readonly agentUse = new Map<http.Agent, number>();
@@ -60,9 +61,9 @@ class CohortHandler implements HttpCohortHandler {
     this.updateCohort(opts.cohort);
     this.server = http.createServer({ noDelay: true, requestTimeout: 0 });
     this.server.keepAliveTimeout = CLIENT_KEEP_ALIVE_MS;
-    this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => this.onRequest(req, res));
-    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => this.refuse(req, socket));
-    this.server.on('connect', (req: http.IncomingMessage, socket: Duplex) => this.refuse(req, socket));
+    this.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => guard(this.logger, () => this.onRequest(req, res), () => failRequest(res)));
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => guard(this.logger, () => this.refuse(req, socket), () => socket.destroy()));
+    this.server.on('connect', (req: http.IncomingMessage, socket: Duplex) => guard(this.logger, () => this.refuse(req, socket), () => socket.destroy()));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket));
   }
 
@@ -73,8 +74,16 @@ class CohortHandler implements HttpCohortHandler {
   }
 
   updateToxics(toxics: ToxicView[]): void {
-    this.toxics = [...toxics];
     const names = new Set(toxics.map((t) => t.name));
+    const removed = this.toxics.filter((t) => !names.has(t.name)).map((t) => t.name);
+    this.toxics = [...toxics];
+    // Requests a removed toxic hit go on without it at once (the others that hit them still apply).
+    if (removed.length) {
+      for (const [exchange, { cohort }] of this.exchanges) {
+        if (!exchange.hitBy.some((n) => removed.includes(n))) continue;
+        exchange.replan(planRequest(toxics.filter((t) => exchange.hitBy.includes(t.name)), cohort, Math.random, { alreadyHit: true }));
+      }
+    }
     for (const [name, releases] of this.holds) {
       if (names.has(name)) continue;
       this.holds.delete(name);
@@ -99,11 +108,11 @@ class CohortHandler implements HttpCohortHandler {
   }
 
   signalsJson(): unknown {
-    return this.signals.toJson(this.proxyName);
+    return this.signals.toJson(this.proxyName, this.exchanges.values());
   }
 
   closeAll(): void {
-    for (const exchange of this.exchanges) exchange.cancel();
+    for (const exchange of this.exchanges.keys()) exchange.cancel();
     for (const releases of this.holds.values()) for (const release of [...releases]) release();
     this.holds.clear();
     for (const socket of this.clients) socket.destroy();
@@ -132,7 +141,8 @@ class CohortHandler implements HttpCohortHandler {
     this.agentUse.set(agent, (this.agentUse.get(agent) ?? 0) + 1);
     const env: ExchangeEnv = { upstream: this.upstream, agent, logger: this.logger, hold: (toxic, release) => this.hold(toxic, release) };
     const exchange = new Exchange(req, res, plan, env);
-    this.exchanges.add(exchange);
+    this.exchanges.set(exchange, { cohort, arrivedAt: start });
+    this.signals.arrive(cohort);
     res.once('close', () => {
       this.exchanges.delete(exchange);
       exchange.cancel();
@@ -178,6 +188,7 @@ class CohortHandler implements HttpCohortHandler {
   // and toxics cannot see: refused with 501 and counted as a failed request.
   private refuse(req: http.IncomingMessage, socket: Duplex): void {
     const start = performance.now();
+    this.signals.arrive(this.cohortOf(req));
     const body = 'upgrade and CONNECT are not supported in http cohort mode\n';
     socket.end(
       `HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -198,4 +209,24 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     return;
   }
   socket.destroy();
+}
+
+/** Runs a request listener; one that throws fails its own request, never the process. */
+function guard(logger: Logger, work: () => void, fail: () => void): void {
+  try {
+    work();
+  } catch (err) {
+    logger.error({ err }, 'request handling failed');
+    try {
+      fail();
+    } catch {
+      // the socket is gone already
+    }
+  }
+}
+
+function failRequest(res: http.ServerResponse): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+  res.end('firebreak proxy: request handling failed\n');
 }

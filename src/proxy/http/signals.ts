@@ -9,12 +9,17 @@ export interface EncodedLatency {
 }
 
 export interface CohortSignalsJson {
+  /** Requests that arrived (counted when they arrive, answered or not). */
+  arrived: number;
+  /** Requests answered or ended (counted when they end), and of those, failed. */
   requests: number;
   errors: number;
   bytesIn: number;
   bytesOut: number;
   latencyOk: EncodedLatency;
   latencyFailed: EncodedLatency;
+  /** Requests in flight right now, with how long each has been (a gauge: their outcome is not known yet). */
+  inFlight: { count: number; oldestMs: number; ages: EncodedLatency };
 }
 
 /** Body of `GET /proxies/{name}/signals` in HTTP cohort mode: cumulative since `since`. */
@@ -26,6 +31,7 @@ export interface HttpSignalsJson {
 }
 
 interface Counters {
+  arrived: number;
   requests: number;
   errors: number;
   bytesIn: number;
@@ -41,6 +47,7 @@ export class CohortSignals {
 
   constructor() {
     const make = (): Counters => ({
+      arrived: 0,
       requests: 0,
       errors: 0,
       bytesIn: 0,
@@ -49,6 +56,11 @@ export class CohortSignals {
       latencyFailed: new HdrLatencyHistogram(),
     });
     this.counters = { canary: make(), control: make(), untouched: make() };
+  }
+
+  /** A request arrived (before any toxic acts on it). */
+  arrive(cohort: CohortName): void {
+    this.counters[cohort].arrived += 1;
   }
 
   record(o: RequestObservation): void {
@@ -60,18 +72,34 @@ export class CohortSignals {
     (o.ok ? c.latencyOk : c.latencyFailed).record(o.latencyMs);
   }
 
-  toJson(proxy: string): HttpSignalsJson {
+  /** The counters, plus the requests in flight now (their cohort and arrival time, performance.now()). */
+  toJson(proxy: string, inFlight: Iterable<{ cohort: CohortName; arrivedAt: number }> = []): HttpSignalsJson {
+    const now = performance.now();
+    const ages = {} as Record<CohortName, HdrLatencyHistogram>;
+    const oldest = {} as Record<CohortName, number>;
+    for (const name of COHORTS) {
+      ages[name] = new HdrLatencyHistogram();
+      oldest[name] = 0;
+    }
+    for (const f of inFlight) {
+      const age = Math.max(0, now - f.arrivedAt);
+      ages[f.cohort].record(age);
+      oldest[f.cohort] = Math.max(oldest[f.cohort], age);
+    }
     const cohorts = {} as Record<CohortName, CohortSignalsJson>;
     for (const name of COHORTS) {
       const c = this.counters[name];
       cohorts[name] = {
+        arrived: c.arrived,
         requests: c.requests,
         errors: c.errors,
         bytesIn: c.bytesIn,
         bytesOut: c.bytesOut,
         latencyOk: { summary: c.latencyOk.summary(), hdr: c.latencyOk.encode() },
         latencyFailed: { summary: c.latencyFailed.summary(), hdr: c.latencyFailed.encode() },
+        inFlight: { count: ages[name].count, oldestMs: Math.round(oldest[name] * 1000) / 1000, ages: { summary: ages[name].summary(), hdr: ages[name].encode() } },
       };
+      ages[name].destroy();
     }
     return { mode: 'http', proxy, since: this.since, cohorts };
   }

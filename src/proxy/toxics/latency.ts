@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../../util/duration.js';
 import { TimedQueue } from './timed-queue.js';
 import type { ToxicDefinition } from './types.js';
 
@@ -8,8 +9,8 @@ export const latencyToxic: ToxicDefinition<Attrs> = {
   type: 'latency',
   summary: 'Adds latency ± jitter (ms) to all data.',
   attributes: {
-    latency: { default: 0, summary: 'delay in milliseconds' },
-    jitter: { default: 0, summary: 'random variation in milliseconds, ±' },
+    latency: { default: 0, summary: 'delay in milliseconds', max: MAX_TIMER_MS },
+    jitter: { default: 0, summary: 'random variation in milliseconds, ±', max: MAX_TIMER_MS },
   },
   create(attrs, out) {
     const queue = new TimedQueue(out);

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../../util/duration.js';
 import type { ToxicDefinition } from './types.js';
 
 type Attrs = { timeout: number };
@@ -9,7 +10,7 @@ type Attrs = { timeout: number };
 export const resetPeerToxic: ToxicDefinition<Attrs> = {
   type: 'reset_peer',
   summary: 'Resets the connection (TCP RST) `timeout` ms after data arrives.',
-  attributes: { timeout: { default: 0, summary: 'time in milliseconds before the reset' } },
+  attributes: { timeout: { default: 0, summary: 'time in milliseconds before the reset', max: MAX_TIMER_MS } },
   create(attrs, out) {
     let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../../util/duration.js';
 import type { ToxicDefinition } from './types.js';
 
 type Attrs = { delay: number };
@@ -6,7 +7,7 @@ type Attrs = { delay: number };
 export const slowCloseToxic: ToxicDefinition<Attrs> = {
   type: 'slow_close',
   summary: 'Delays closing the connection by `delay` ms.',
-  attributes: { delay: { default: 0, summary: 'delay in milliseconds' } },
+  attributes: { delay: { default: 0, summary: 'delay in milliseconds', max: MAX_TIMER_MS } },
   create(attrs, out) {
     let timer: NodeJS.Timeout | undefined;
     return {

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { MAX_TIMER_MS } from '../../util/duration.js';
 import type { Chunk, ToxicOutput } from './types.js';
 
 interface Item {
@@ -71,7 +72,8 @@ export class TimedQueue {
     while (!this.detached && this.head < this.items.length) {
       const item = this.items[this.head]!;
       if (item.due > now) {
-        this.timer = setTimeout(() => this.release(), Math.max(1, Math.ceil(item.due - now)));
+        // Clamped: a longer timer would fire after 1 ms, over and over; this one re-arms until due.
+        this.timer = setTimeout(() => this.release(), Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(item.due - now))));
         return;
       }
       this.head++;

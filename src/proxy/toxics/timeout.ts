@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../../util/duration.js';
 import { bytesOf, type Chunk, type ToxicDefinition } from './types.js';
 
 type Attrs = { timeout: number };
@@ -10,7 +11,7 @@ type Attrs = { timeout: number };
 export const timeoutToxic: ToxicDefinition<Attrs> = {
   type: 'timeout',
   summary: 'Stops data and closes the connection after `timeout` ms (0: never, until removed).',
-  attributes: { timeout: { default: 0, summary: 'time in milliseconds; 0 holds the connection open' } },
+  attributes: { timeout: { default: 0, summary: 'time in milliseconds; 0 holds the connection open', max: MAX_TIMER_MS } },
   onRemove: 'close',
   create(attrs, out) {
     let held: Chunk[] = [];

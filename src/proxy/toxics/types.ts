@@ -37,7 +37,8 @@ export interface ToxicStage {
 }
 
 /** Integer attributes of a TCP toxic with their defaults (the Go zero values Toxiproxy reports). */
-export type AttributeSpec = Record<string, { default: number; summary: string }>;
+/** `max`: the largest value accepted (a duration that becomes a timer stays within MAX_TIMER_MS). */
+export type AttributeSpec = Record<string, { default: number; summary: string; max?: number }>;
 
 /** A TCP toxic type, registered by name (one file per toxic). */
 export interface ToxicDefinition<A extends Record<string, number> = Record<string, number>> {

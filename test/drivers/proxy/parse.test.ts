@@ -126,7 +126,8 @@ describe('proxy driver: config and attribute parsing', () => {
         'bandwidth 5 KB/s on db (upstream, 50% of connections, control cohort)',
       );
       assert.equal(proxyAbort.describe(parsed(proxyAbort, { proxy: 'web', status: 503 })), 'abort requests with HTTP 503 on web (canary cohort)');
-      assert.equal(proxyPartition.describe(parsed(proxyPartition, { proxy: 'db' })), 'partition: take proxy db down');
+      assert.equal(proxyPartition.describe(parsed(proxyPartition, { proxy: 'db', cohort: 'all' })), 'partition: take proxy db down');
+      assert.equal(proxyPartition.describe(parsed(proxyPartition, { proxy: 'db' })), 'partition: cut the canary cohort off db (whole proxy if it is plain TCP)');
     });
   });
 });

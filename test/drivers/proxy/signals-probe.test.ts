@@ -10,7 +10,7 @@ import type { SignalSource } from '../../../src/signals/types.js';
 import { CANARY_KEY, COHORT, CONTROL_KEY, send, startUpstream, type Upstream } from '../../proxy/http/helpers.js';
 
 function sourceFor(url: string, proxy = 'web', timeoutMs = 2000): SignalSource {
-  return proxySignalsProbe.source({ logger: silentLogger(), runId: 'r1', timeoutMs, connection: { url }, baseDir: '.' }, { proxy });
+  return proxySignalsProbe.source({ logger: silentLogger(), runId: 'r1', timeoutMs, connection: { url }, baseDir: '.' }, { proxy, timeoutMs: 2000 });
 }
 
 async function api(server: ProxyServer, method: string, path: string, body?: unknown): Promise<unknown> {
@@ -41,7 +41,7 @@ describe('proxy.signals probe', () => {
   describe('parse', () => {
     it('accepts a proxy name', () => {
       const issues = collectIssues();
-      assert.deepEqual(proxySignalsProbe.parse({ proxy: 'web' }, issues), { proxy: 'web' });
+      assert.deepEqual(proxySignalsProbe.parse({ proxy: 'web' }, issues), { proxy: 'web', timeoutMs: 2000 });
       assert.equal(issues.count, 0);
     });
     for (const [attrs, path] of [

@@ -15,7 +15,9 @@ describe('load probe attributes', () => {
     assert.deepEqual(issues.issues, []);
     assert.equal(a.url.href, 'http://127.0.0.1:8080/');
     assert.equal(a.rate, 50);
-    assert.equal(a.maxInFlight, 256);
+    // rate x timeout with a quarter spare, plus 16: 50/s x 2 s -> 125 + 16.
+    assert.equal(a.maxInFlight, 141);
+    assert.equal(a.warmupMs, 1000);
     assert.equal(a.timeoutMs, 2000);
     assert.equal(a.maxLagMs, 10);
     assert.deepEqual(a.requests, [{ method: 'GET', path: '/', headers: {}, weight: 1 }]);
@@ -53,7 +55,7 @@ describe('load probe attributes', () => {
     ['users header', { url: 'http://127.0.0.1', rate: 1, users: { header: 'x user' } }, 'users.header', /not a valid header name/],
     ['cohort salt', { url: 'http://127.0.0.1', rate: 1, cohort: { canary: 0.1, control: 0.1 } }, 'cohort.salt', /non-empty string/],
     ['cohort shares', { url: 'http://127.0.0.1', rate: 1, cohort: { salt: 's', canary: 0.6, control: 0.6 } }, 'cohort', /must not exceed 1/],
-    ['cohort share range', { url: 'http://127.0.0.1', rate: 1, cohort: { salt: 's', canary: 5, control: 0.1 } }, 'cohort.canary', /<= 1/],
+    ['cohort share range', { url: 'http://127.0.0.1', rate: 1, cohort: { salt: 's', canary: 5, control: 0.1 } }, 'cohort.canary', /must be a share between 0 and 1/],
     ['cohort key', { url: 'http://127.0.0.1', rate: 1, cohort: { key: 'query:u', salt: 's', canary: 0.1, control: 0.1 } }, 'cohort.key', /not a sticky key source/],
     ['client-address off loopback', { url: 'http://shop.example', rate: 1, cohort: { key: 'client-address', salt: 's', canary: 0.1, control: 0.1 } }, 'cohort.key', /loopback/],
     ['error status', { url: 'http://127.0.0.1', rate: 1, errorStatus: 'bad' }, 'errorStatus', /not a status rule/],

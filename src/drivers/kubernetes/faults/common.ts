@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { IssueSink } from '../../../experiment/issues.js';
 import type { FaultContext, Target } from '../../../faults/types.js';
 import { readDuration } from '../../core/attrs.js';
@@ -11,6 +12,25 @@ export type KubeFaultContext = FaultContext<KubeConnection>;
 export const DEFAULT_EXPIRES_AFTER_MS = 60 * 60_000;
 /** Margin for the API calls around a wait, in a fault's budget. */
 export const CALL_SLACK_MS = 10_000;
+
+/** `expiresAfter`: how long an orphaned mark lives (for `recover --sweep`). */
+export const EXPIRES_AFTER_ATTR: AttributeDoc = {
+  name: 'expiresAfter',
+  kind: 'duration',
+  default: '1h',
+  summary: 'After this long, `recover --sweep` may remove what the fault left behind even when its run cannot be checked (the expires-at annotation).',
+};
+
+/** `namespace` of a fault that names one object (a workload, a VirtualService). */
+export const NAMESPACE_ATTR: AttributeDoc = { name: 'namespace', kind: 'string', default: "the context's namespace", summary: 'The namespace of the object (within target.kubernetes.namespaces when that allow-list is set).' };
+
+/** `ignoreDisruptionBudgets` of the faults that take pods down. */
+export const IGNORE_BUDGETS_ATTR: AttributeDoc = {
+  name: 'ignoreDisruptionBudgets',
+  kind: 'boolean',
+  default: false,
+  summary: 'Go ahead even when taking the pods down breaks a PodDisruptionBudget (refused at plan time otherwise).',
+};
 
 export function readExpiresAfter(attrs: Record<string, unknown>, issues: IssueSink): number | undefined {
   const ms = readDuration(attrs, 'expiresAfter', issues, DEFAULT_EXPIRES_AFTER_MS);

@@ -5,7 +5,8 @@ import { meshFault } from './mesh-route.js';
 /** Istio fault injection: delays the canary's requests through a cloned VirtualService route. */
 export const meshDelay = meshFault('mesh.delay', "Delays the canary's requests with an Istio route inserted first in a VirtualService; revert removes exactly that route.", {
   mark: 'mesh-delay',
-  keys: ['delay'],
+  attributes: [{ name: 'delay', kind: 'duration', required: true, summary: 'The fixed delay added to each caught request.' }],
+  example: { delay: '300ms' },
   parse(attrs, issues) {
     const ms = readDuration(attrs, 'delay', issues);
     if (ms === undefined) {

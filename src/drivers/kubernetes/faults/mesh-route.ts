@@ -1,5 +1,6 @@
 import { cohortOf } from '../../../cohort/sticky.js';
 import { FirebreakError } from '../../../errors.js';
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { IssueSink } from '../../../experiment/issues.js';
 import type { FaultType, Json, JsonObject } from '../../../faults/types.js';
 import { parseFraction } from '../../../util/duration.js';
@@ -7,7 +8,7 @@ import { readNumber, readString, rejectUnknown } from '../../core/attrs.js';
 import type { KubeCallContext, KubeConnection } from '../client.js';
 import { labelValue, markLabel, markOps, unmarkOps, type FaultMark } from '../marks.js';
 import { guardedPatch, kindOps, readOrUndefined, testUid, type KubeObject, type PatchOp } from '../objects.js';
-import { expiresAt, namespaceFor, readExpiresAfter, readNamespace } from './common.js';
+import { EXPIRES_AFTER_ATTR, expiresAt, NAMESPACE_ATTR, namespaceFor, readExpiresAfter, readNamespace } from './common.js';
 
 /** Which requests the inserted route catches, besides what the cloned route matched. */
 export type RouteMatch =
@@ -44,6 +45,48 @@ export interface MeshState extends JsonObject {
 export const MAX_MATCHES = 256;
 const VS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
+/** The attributes `mesh.delay` and `mesh.abort` share. */
+const MESH_ATTRS: readonly AttributeDoc[] = [
+  { name: 'virtualService', kind: 'string', required: true, summary: 'The Istio VirtualService whose route is cloned; the clone goes first in its spec.http.' },
+  NAMESPACE_ATTR,
+  { name: 'route', kind: 'string', default: 'the first HTTP route', summary: "The name of the user's HTTP route to clone (its matches and destinations are kept)." },
+  {
+    name: 'match',
+    kind: 'object',
+    default: 'every request the route matches',
+    summary: "Which requests the clone catches: the sticky header's canary values (cohort: the traffic cohort's salt and share over the key space), or given values; one of values and cohort.",
+    exactlyOneOf: ['values', 'cohort'],
+    fields: [
+      { name: 'header', kind: 'string', required: true, summary: 'The sticky header, as cohort.traffic.key names it (x-user-id).' },
+      { name: 'values', kind: 'list', items: 'string', summary: 'The header values to catch (at most 256).' },
+      {
+        name: 'cohort',
+        kind: 'object',
+        summary: 'The canary values computed as the proxy and the load generator assign cohorts.',
+        fields: [
+          { name: 'salt', kind: 'any', required: true, summary: "The traffic cohort's salt." },
+          { name: 'canary', kind: 'fraction', required: true, summary: "The traffic cohort's canary share." },
+          {
+            name: 'keys',
+            kind: 'object',
+            summary: "The key space, as the load probe's users: prefix and count.",
+            fields: [
+              { name: 'prefix', kind: 'string', default: 'user-', summary: 'Key prefix.' },
+              { name: 'count', kind: 'integer', min: 1, max: 100_000, default: 1000, summary: 'Number of keys.' },
+            ],
+          },
+        ],
+      },
+    ],
+  },
+  { name: 'percentage', kind: 'fraction', default: '100%', summary: 'The share of the caught requests the fault hits.' },
+  { name: 'istioVersion', kind: 'enum', values: ['v1', 'v1beta1'], default: 'v1beta1', summary: 'The networking.istio.io API version to address the VirtualService with.' },
+  EXPIRES_AFTER_ATTR,
+];
+
+/** The example both mesh faults start from. */
+export const MESH_EXAMPLE = { virtualService: 'checkout', namespace: 'shop', match: { header: 'x-user-id', cohort: { salt: 'checkout-1', canary: '5%' } } };
+
 /**
  * The shared part of `mesh.delay` and `mesh.abort`, Istio faults for the traffic cohort at cluster
  * scale with no firebreak proxy in the path. Prepare clones one of the VirtualService's HTTP routes,
@@ -55,7 +98,8 @@ const VS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
  */
 export function meshFault(type: 'mesh.delay' | 'mesh.abort', summary: string, spec: {
   mark: FaultMark;
-  keys: string[];
+  attributes: readonly AttributeDoc[];
+  example: Record<string, unknown>;
   parse(attrs: Record<string, unknown>, issues: IssueSink): JsonObject | undefined;
   describe(fault: JsonObject): string;
   fault(fault: JsonObject, percentage: number): JsonObject;
@@ -65,9 +109,11 @@ export function meshFault(type: 'mesh.delay' | 'mesh.abort', summary: string, sp
     driver: 'kubernetes',
     summary,
     scope: 'none',
+    attributes: [...MESH_ATTRS, ...spec.attributes],
+    example: { ...MESH_EXAMPLE, ...spec.example },
     parse(attrs, issues) {
       const before = issues.count;
-      rejectUnknown(attrs, ['virtualService', 'namespace', 'route', 'match', 'percentage', 'istioVersion', 'expiresAfter', ...spec.keys], issues);
+      rejectUnknown(attrs, [...MESH_ATTRS, ...spec.attributes], issues);
       const virtualService = readString(attrs, 'virtualService', issues, true);
       if (virtualService !== undefined && !VS_NAME.test(virtualService)) issues.add('virtualService', `is not an object name: ${JSON.stringify(virtualService)}`);
       const namespace = readNamespace(attrs, issues);

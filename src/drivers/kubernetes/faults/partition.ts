@@ -1,12 +1,13 @@
 import type * as K8s from '@kubernetes/client-node';
 import { FirebreakError } from '../../../errors.js';
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { FaultType } from '../../../faults/types.js';
 import { readString, rejectUnknown } from '../../core/attrs.js';
 import { isConflict, isNotFound, kubeCall, type KubeConnection } from '../client.js';
 import { hasMark, INSTANCE_LABEL, labelValue, markLabel, markOps, objectName, ownedMeta, unmarkOps } from '../marks.js';
 import { guardedPatch, kindOps, readOrUndefined, testUid } from '../objects.js';
 import { podRef, readPod, type PodRef } from '../targets.js';
-import { expiresAt, podLabel, readBoolean, readExpiresAfter, type KubeFaultContext } from './common.js';
+import { EXPIRES_AFTER_ATTR, expiresAt, podLabel, readBoolean, readExpiresAfter, type KubeFaultContext } from './common.js';
 
 export type Direction = 'ingress' | 'egress' | 'both';
 
@@ -30,6 +31,12 @@ const POD = kindOps('Pod');
 const POLICY = kindOps('NetworkPolicy');
 let warned = false;
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'direction', kind: 'enum', values: ['ingress', 'egress', 'both'], default: 'both', summary: 'Which traffic the NetworkPolicy stops: into the pod, out of it, or both.' },
+  { name: 'allowDns', kind: 'boolean', default: true, summary: 'Let the pod still reach DNS (port 53) when egress is cut.' },
+  EXPIRES_AFTER_ATTR,
+];
+
 /**
  * Cuts one canary pod off the network: labels exactly that pod with `firebreak.dev/partition=<instance>`
  * and creates a NetworkPolicy selecting that label that allows nothing in (ingress), out (egress) or
@@ -42,9 +49,11 @@ export const partition: FaultType<PartitionAttrs, PartitionState, KubeConnection
   driver: 'kubernetes',
   summary: 'Isolates the pod with a NetworkPolicy (ingress, egress or both; DNS allowed by default); revert deletes the policy and the label. Needs an enforcing network plugin.',
   scope: 'target',
+  attributes: ATTRS,
+  example: { direction: 'ingress', allowDns: true },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['direction', 'allowDns', 'expiresAfter'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const direction = readString(attrs, 'direction', issues) ?? 'both';
     if (!['ingress', 'egress', 'both'].includes(direction)) issues.add('direction', `must be ingress, egress or both, got ${JSON.stringify(direction)}`);
     const allowDns = readBoolean(attrs, 'allowDns', issues, true);

@@ -1,4 +1,5 @@
 import { FirebreakError } from '../../../errors.js';
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { FaultType, JsonObject } from '../../../faults/types.js';
 import { formatDuration } from '../../../util/duration.js';
 import { readDuration, readString, rejectUnknown } from '../../core/attrs.js';
@@ -7,7 +8,7 @@ import { hasMark, markData, markOps, unmarkOps } from '../marks.js';
 import { guardedPatch, kindOps, testUid, type KubeObject, type PatchOp } from '../objects.js';
 import { isPodReady, podRef, readPod, type PodRef } from '../targets.js';
 import { waitUntil } from '../wait.js';
-import { CALL_SLACK_MS, expiresAt, podLabel, readBoolean, readExpiresAfter } from './common.js';
+import { CALL_SLACK_MS, EXPIRES_AFTER_ATTR, expiresAt, IGNORE_BUDGETS_ATTR, podLabel, readBoolean, readExpiresAfter } from './common.js';
 
 export interface PodFailureAttrs {
   image: string;
@@ -31,6 +32,14 @@ export interface PodFailureState extends PodRef {
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.9';
 const POD = kindOps('Pod');
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'image', kind: 'string', default: PAUSE_IMAGE, summary: 'The image put in place of the originals: one that runs and serves nothing.' },
+  { name: 'containers', kind: 'list', items: 'string', default: 'every container', summary: 'Only these containers of the pod (by name).' },
+  { name: 'recoveryTimeout', kind: 'duration', default: '60s', summary: 'How long the revert waits for the pod to be ready again on its original images.' },
+  EXPIRES_AFTER_ATTR,
+  IGNORE_BUDGETS_ATTR,
+];
+
 /**
  * Makes one canary pod fail without deleting it: its containers' images are swapped for a pause image
  * (a container that runs and does nothing), so the kubelet restarts them into something that never
@@ -45,9 +54,11 @@ export const podFailure: FaultType<PodFailureAttrs, PodFailureState, KubeConnect
   driver: 'kubernetes',
   summary: "Swaps the pod's container images for a pause image (the pod stays, its containers stop serving); revert restores the recorded images.",
   scope: 'target',
+  attributes: ATTRS,
+  example: { containers: ['app'], recoveryTimeout: '2m' },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['image', 'containers', 'recoveryTimeout', 'expiresAfter', 'ignoreDisruptionBudgets'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const image = readString(attrs, 'image', issues) ?? PAUSE_IMAGE;
     let containers: string[] | null = null;
     if (attrs.containers !== undefined) {

@@ -1,4 +1,5 @@
 import { FirebreakError } from '../../../errors.js';
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { FaultType } from '../../../faults/types.js';
 import { formatDuration } from '../../../util/duration.js';
 import { readDuration, readString, rejectUnknown } from '../../core/attrs.js';
@@ -7,7 +8,7 @@ import { isConflict, isNotFound, kubeCall, statusOf, type KubeConnection } from 
 import { podRef, readPod, type PodRef, type WorkloadRef } from '../targets.js';
 import { waitUntil } from '../wait.js';
 import { readiness, readWorkload } from '../workloads.js';
-import { CALL_SLACK_MS, podLabel, readBoolean, seconds, type KubeFaultContext } from './common.js';
+import { CALL_SLACK_MS, IGNORE_BUDGETS_ATTR, podLabel, readBoolean, seconds, type KubeFaultContext } from './common.js';
 
 export interface PodKillAttrs {
   mode: 'delete' | 'evict';
@@ -30,6 +31,13 @@ export interface PodKillState extends PodRef {
 
 const DEFAULT_RECOVERY_MS = 60_000;
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'mode', kind: 'enum', values: ['delete', 'evict'], default: 'delete', summary: 'Delete the pod, or evict it through the eviction API (which the API server refuses when a PodDisruptionBudget would break).' },
+  { name: 'gracePeriod', kind: 'duration', default: "the pod's terminationGracePeriodSeconds", summary: "The containers' time to stop (0s kills them at once)." },
+  { name: 'recoveryTimeout', kind: 'duration', default: '60s', summary: 'How long, from the kill, the owner has to replace the pod and the workload to be ready again; longer is the finding.' },
+  IGNORE_BUDGETS_ATTR,
+];
+
 /** Recovery times measured by revert in this process, for verify's report; verify works without them. */
 const measured = new Map<string, number>();
 
@@ -44,9 +52,11 @@ export const podKill: FaultType<PodKillAttrs, PodKillState, KubeConnection> = {
   driver: 'kubernetes',
   summary: 'Deletes or evicts the pod; revert waits for its owner to replace it and the workload to be ready again, and reports the recovery time.',
   scope: 'target',
+  attributes: ATTRS,
+  example: { mode: 'delete', gracePeriod: '5s', recoveryTimeout: '2m' },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['mode', 'gracePeriod', 'recoveryTimeout', 'ignoreDisruptionBudgets'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const mode = readString(attrs, 'mode', issues) ?? 'delete';
     if (mode !== 'delete' && mode !== 'evict') issues.add('mode', `must be delete or evict, got ${JSON.stringify(mode)}`);
     const grace = readDuration(attrs, 'gracePeriod', issues);

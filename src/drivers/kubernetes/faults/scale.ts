@@ -1,4 +1,5 @@
 import { FirebreakError } from '../../../errors.js';
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { FaultType, JsonObject } from '../../../faults/types.js';
 import { readNumber, rejectUnknown } from '../../core/attrs.js';
 import { isInvalid, isNotFound, type KubeCallContext, type KubeConnection } from '../client.js';
@@ -6,7 +7,7 @@ import { hasMark, markData, markOps, unmarkOps } from '../marks.js';
 import { guardedPatch, readOrUndefined, testUid, type KubeObject } from '../objects.js';
 import type { WorkloadRef } from '../targets.js';
 import { autoscalersOf, readWorkloadAttr, scaleOps, workloadOps } from '../workloads.js';
-import { expiresAt, namespaceFor, readBoolean, readExpiresAfter, readNamespace } from './common.js';
+import { EXPIRES_AFTER_ATTR, expiresAt, NAMESPACE_ATTR, namespaceFor, readBoolean, readExpiresAfter, readNamespace } from './common.js';
 
 export interface ScaleAttrs {
   kind: string;
@@ -29,6 +30,14 @@ export interface ScaleState extends JsonObject {
   expiresAt: string;
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'workload', kind: 'string', required: true, summary: 'The workload to scale: deployment/<name>, statefulset/<name> or replicaset/<name>.' },
+  NAMESPACE_ATTR,
+  { name: 'replicas', kind: 'integer', required: true, min: 0, summary: 'The replica count while the fault is live (0 takes the workload down).' },
+  { name: 'allowAutoscaler', kind: 'boolean', default: false, summary: 'Scale a workload a HorizontalPodAutoscaler manages (refused otherwise: it would fight the fault).' },
+  EXPIRES_AFTER_ATTR,
+];
+
 /**
  * Sets a workload's replica count through its scale subresource, guarded by a JSON Patch `test` of the
  * count read at prepare. The revert writes the recorded count back only while the count is still the
@@ -41,9 +50,11 @@ export const scale: FaultType<ScaleAttrs, ScaleState, KubeConnection> = {
   driver: 'kubernetes',
   summary: "Sets a Deployment's, StatefulSet's or ReplicaSet's replica count; revert restores the recorded count unless someone changed it since.",
   scope: 'none',
+  attributes: ATTRS,
+  example: { workload: 'deployment/web', namespace: 'shop', replicas: 1 },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['workload', 'namespace', 'replicas', 'allowAutoscaler', 'expiresAfter'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const w = readWorkloadAttr(attrs, issues, ['Deployment', 'StatefulSet', 'ReplicaSet']);
     const namespace = readNamespace(attrs, issues);
     const replicas = readNumber(attrs, 'replicas', issues, { integer: true, min: 0, required: true });

@@ -1,9 +1,18 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { Target } from '../../../faults/types.js';
 import type { ProbeContext } from '../../../probes/types.js';
 import type { KubeConnection } from '../client.js';
 import { KUBERNETES_SELECTOR_KEYS } from '../selector.js';
 
 export type KubeProbeContext = ProbeContext<KubeConnection>;
+
+/** The one attribute of the probes that read pods by selector or by cohort. */
+export const POD_SELECTOR_ATTRS: readonly AttributeDoc[] = [
+  { name: 'selector', kind: 'selector', default: 'the planned target cohorts', summary: 'The pods to read (namespaces, labels, labelSelector, fieldSelector, owner, phase, ready).' },
+];
+
+/** The example of the probes that read pods by selector. */
+export const POD_SELECTOR_EXAMPLE = { selector: { owner: 'deployment/web', namespaces: ['shop'] } };
 export type Cohort = 'canary' | 'control';
 
 /** The planned target cohorts' pods, each with its cohort. */

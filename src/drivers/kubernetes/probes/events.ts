@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { ValueProbeType } from '../../../probes/types.js';
 import { readDuration, rejectUnknown } from '../../core/attrs.js';
 import { kubeCall, probeError, type KubeConnection } from '../client.js';
@@ -20,6 +21,12 @@ export interface EventsValue {
   recent: { reason: string; object: string; message: string; count: number; at: string }[];
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'namespaces', kind: 'list', items: 'string', default: 'target.kubernetes.namespaces, else the context\'s namespace', summary: 'The namespaces whose Warning events are counted.' },
+  { name: 'reasons', kind: 'list', items: 'string', default: 'every Warning', summary: 'Only these reasons: OOMKilled, BackOff, Evicted, Unhealthy, FailedScheduling, ...' },
+  { name: 'lookback', kind: 'duration', default: '60s', summary: "How far back a run's first look reaches; later looks count from the previous one." },
+];
+
 /** When each run's probe last looked, so each phase counts the events of its own window. */
 const lastLook = new Map<string, number>();
 const MAX_RUNS = 64;
@@ -34,9 +41,11 @@ export const eventsProbe: ValueProbeType<EventsProbeAttrs, KubeConnection> = {
   type: 'kubernetes.events',
   driver: 'kubernetes',
   summary: 'Warning events (OOMKilled, BackOff, Evicted, ...) in the namespaces since the previous look, by reason.',
+  attributes: ATTRS,
+  example: { namespaces: ['shop'], reasons: ['OOMKilled', 'BackOff', 'Evicted'], lookback: '2m' },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['namespaces', 'reasons', 'lookback'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const list = (key: string, ok: (v: string) => boolean): string[] | undefined => {
       const v = attrs[key];
       if (v === undefined) return undefined;

@@ -3,7 +3,7 @@ import { parseSelectorOnly } from '../../core/attrs.js';
 import { kubeCall, probeError, statusOf, type KubeConnection } from '../client.js';
 import { parseKubernetesSelector, type KubernetesSelector } from '../selector.js';
 import { listKubernetesTargets } from '../targets.js';
-import { cohortPods, probeNamespaces, SELECTOR_KEYS } from './common.js';
+import { cohortPods, probeNamespaces, POD_SELECTOR_ATTRS, POD_SELECTOR_EXAMPLE, SELECTOR_KEYS } from './common.js';
 
 export interface MetricsProbeAttrs {
   selector?: KubernetesSelector;
@@ -34,6 +34,8 @@ export const podMetricsProbe: ValueProbeType<MetricsProbeAttrs, KubeConnection> 
   type: 'kubernetes.pod-metrics',
   driver: 'kubernetes',
   summary: 'Pod CPU (millicores) and memory (bytes) from metrics.k8s.io, for a selector or per target cohort; available: false without a metrics server.',
+  attributes: POD_SELECTOR_ATTRS,
+  example: POD_SELECTOR_EXAMPLE,
   parse(attrs, issues) {
     return parseSelectorOnly<KubernetesSelector>(attrs, issues, parseKubernetesSelector, SELECTOR_KEYS);
   },

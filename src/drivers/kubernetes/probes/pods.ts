@@ -4,7 +4,7 @@ import type { ValueProbeType } from '../../../probes/types.js';
 import { parseSelectorOnly } from '../../core/attrs.js';
 import { kubeCall, probeError, type KubeConnection } from '../client.js';
 import { listKubernetesTargets, podTarget, replicaSetOwners, isPodReady } from '../targets.js';
-import { cohortPods, probeNamespaces, SELECTOR_KEYS, type KubeProbeContext } from './common.js';
+import { cohortPods, probeNamespaces, POD_SELECTOR_ATTRS, POD_SELECTOR_EXAMPLE, SELECTOR_KEYS, type KubeProbeContext } from './common.js';
 import { parseKubernetesSelector, type KubernetesSelector } from '../selector.js';
 
 export interface PodsProbeAttrs {
@@ -37,6 +37,8 @@ export const podsProbe: ValueProbeType<PodsProbeAttrs, KubeConnection> = {
   type: 'kubernetes.pods',
   driver: 'kubernetes',
   summary: 'Pods by phase, readiness and restarts, for a selector or per target cohort (canary, control, replacements).',
+  attributes: POD_SELECTOR_ATTRS,
+  example: POD_SELECTOR_EXAMPLE,
   parse(attrs, issues) {
     return parseSelectorOnly<KubernetesSelector>(attrs, issues, parseKubernetesSelector, SELECTOR_KEYS);
   },

@@ -1,7 +1,8 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { ValueProbeType } from '../../../probes/types.js';
 import { rejectUnknown } from '../../core/attrs.js';
 import { kubeCall, probeError, type KubeConnection } from '../client.js';
-import { readNamespace } from '../faults/common.js';
+import { NAMESPACE_ATTR, readNamespace } from '../faults/common.js';
 import { readiness, readWorkload, readWorkloadAttr } from '../workloads.js';
 
 export interface WorkloadProbeAttrs {
@@ -25,6 +26,11 @@ export interface WorkloadValue {
   allReady: boolean;
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'workload', kind: 'string', required: true, summary: 'deployment/<name>, statefulset/<name>, daemonset/<name> or replicaset/<name>.' },
+  NAMESPACE_ATTR,
+];
+
 /**
  * A workload's availability as its status reports it (desired, ready, available, updated) and the
  * restarts of its pods. A workload that is down or gone is a measured value (exists: false, ready 0);
@@ -35,9 +41,11 @@ export const workloadProbe: ValueProbeType<WorkloadProbeAttrs, KubeConnection> =
   type: 'kubernetes.workload',
   driver: 'kubernetes',
   summary: 'Availability of a Deployment, StatefulSet, DaemonSet or ReplicaSet: desired, ready, available, updated replicas and pod restarts.',
+  attributes: ATTRS,
+  example: { workload: 'deployment/web', namespace: 'shop' },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['workload', 'namespace'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const w = readWorkloadAttr(attrs, issues, ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
     const namespace = readNamespace(attrs, issues);
     if (issues.count > before || !w || namespace === undefined) return undefined;

@@ -40,12 +40,17 @@ export function validateHttpToxic(type: string, attributes: Record<string, unkno
   return undefined;
 }
 
-/** Rolls each toxic that covers the cohort and composes the ones that hit, in list order. */
-export function planRequest(toxics: readonly ToxicView[], cohort: CohortName, random: () => number = Math.random): RequestPlan {
+/**
+ * Rolls each toxic that covers the cohort and composes the ones that hit, in list order. With
+ * `alreadyHit`, every toxic given hit the request before (a replan after one was removed): none is
+ * rolled again, and jitter is left out.
+ */
+export function planRequest(toxics: readonly ToxicView[], cohort: CohortName, random: () => number = Math.random, opts: { alreadyHit?: boolean } = {}): RequestPlan {
   const plan = emptyPlan();
+  if (opts.alreadyHit) random = () => 0.5;
   for (const toxic of toxics) {
     const kind = BY_TYPE.get(toxic.type);
-    if (!kind || !coversCohort(toxic, cohort) || !rolls(toxic, random)) continue;
+    if (!kind || !coversCohort(toxic, cohort) || (!opts.alreadyHit && !rolls(toxic, random))) continue;
     kind.contribute(plan, toxic, random);
     plan.applied.push(toxic.name);
   }

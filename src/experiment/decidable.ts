@@ -1,0 +1,80 @@
+import { DEFAULT_ERROR_ALLOWANCE } from '../analysis/canary.js';
+import { countComparisons } from '../analysis/evaluate.js';
+import type { LoadAttrs } from '../probes/load/attrs.js';
+import { normalQuantile } from '../analysis/stats/special.js';
+import type { Experiment, PhaseName, ToleranceSpec } from './model.js';
+
+const PHASES: PhaseName[] = ['before', 'during', 'after'];
+
+/**
+ * Before anything runs: which checks can never reach a decision with the phases, ticks and rates the
+ * experiment declares, even if the system is perfect (no error, steady latency)? Only checks on load
+ * probes can be predicted (their rate is known). Each warning says what would be enough.
+ */
+export function decidabilityWarnings(e: Experiment): string[] {
+  const out: string[] = [];
+  const m = Math.max(1, countComparisons(e.hypothesis.tolerances, PHASES));
+  for (const t of e.hypothesis.tolerances) {
+    const probe = e.hypothesis.probes.find((p) => p.name === t.probe);
+    if (!probe || probe.type !== 'load') continue;
+    const attrs = probe.attrs as LoadAttrs;
+    for (const phase of t.phases) {
+      const seconds = e.phases[phase] / 1000;
+      const why = check(t, attrs, seconds, e.phases.tick, m);
+      if (why) out.push(`"${t.text}" cannot decide in the ${phase} phase (${formatSeconds(seconds)}): ${why}`);
+    }
+  }
+  return [...new Set(out)];
+}
+
+function check(t: ToleranceSpec, a: LoadAttrs, seconds: number, tickMs: number, comparisons: number): string | undefined {
+  const share = (cohort: string | undefined): number => {
+    if (!a.cohort) return 1;
+    if (cohort === 'control') return a.cohort.control;
+    if (cohort === 'untouched') return Math.max(0, 1 - a.cohort.canary - a.cohort.control);
+    if (cohort === 'all') return 1;
+    return a.cohort.canary;
+  };
+  if (t.kind === 'absolute' || t.kind === 'relative') {
+    const requests = a.rate * share(t.cohort) * seconds;
+    const need = absoluteNeed(t);
+    if (need !== undefined && requests < need) return `about ${Math.round(requests)} requests of the ${t.cohort ?? (a.cohort ? 'canary' : 'probe\'s')} cohort where at least ${need} are needed (a higher rate, a longer phase or a looser limit)`;
+    return undefined;
+  }
+  if (t.kind !== 'canary-vs-control') return undefined;
+  const alpha = t.alpha / comparisons;
+  const requests = a.rate * Math.min(share('canary'), share('control')) * seconds;
+  if (t.field.startsWith('errors')) {
+    const allowance = t.allowance ?? DEFAULT_ERROR_ALLOWANCE;
+    const z = normalQuantile(1 - alpha);
+    const need = allowance > 0 ? Math.ceil((z * z * (1 - allowance)) / allowance) : Infinity;
+    if (requests < Math.max(need, t.minSamples)) {
+      return need === Infinity
+        ? 'with no allowance, cohorts without errors can never show the canary within the factor (write one, like "+ 0.5%")'
+        : `about ${Math.round(requests)} requests per cohort where about ${need} are needed to show, with no errors at all, that the canary is within the ${Math.round(allowance * 10000) / 100}% allowance (a higher rate, a longer phase or a larger allowance)`;
+    }
+    return undefined;
+  }
+  const intervals = Math.floor(seconds / (tickMs / 1000));
+  if (intervals < t.minSamples) return `${intervals} interval(s) of ${tickMs} ms per cohort where ${t.minSamples} are needed (a longer phase or a shorter tick)`;
+  const perInterval = a.rate * Math.min(share('canary'), share('control')) * (tickMs / 1000);
+  if (t.field === 'latency.p99' && perInterval < 100) return `about ${Math.round(perInterval)} requests per interval and cohort: each interval's p99 is nearly its slowest request, too noisy to compare (compare p90 or p95, or lengthen the tick to hold 100)`;
+  return undefined;
+}
+
+/** Requests needed before a check with a perfect system can pass: for a rate, none failing; for a percentile, its upper bound must exist. */
+function absoluteNeed(t: Extract<ToleranceSpec, { kind: 'absolute' | 'relative' }>): number | undefined {
+  if (t.field === 'errors.rate' && t.kind === 'absolute' && typeof t.value === 'number' && t.value > 0 && (t.op === '<' || t.op === '<=')) {
+    return Math.ceil((1.645 * 1.645) / t.value);
+  }
+  const p = /^latency\.(p50|p90|p95|p99|p999)$/.exec(t.field);
+  if (p && (t.op === '<' || t.op === '<=')) {
+    const q = p[1] === 'p999' ? 0.999 : Number(p[1]!.slice(1)) / 100;
+    return Math.ceil(Math.log(0.05) / Math.log(q));
+  }
+  return undefined;
+}
+
+function formatSeconds(s: number): string {
+  return `${Math.round(s * 10) / 10}s`;
+}
