@@ -34,6 +34,7 @@ describe('the CronJob\'s commands in container-like pods (own hostname and pid 1
   let tmp: ReturnType<typeof tempDir>;
   let ledgerDir: string;
   let experimentsDir: string;
+  let suiteDir: string;
   let token: string;
 
   before(function () {
@@ -49,11 +50,28 @@ describe('the CronJob\'s commands in container-like pods (own hostname and pid 1
     experimentsDir = join(tmp.dir, 'configmap');
     mkdirSync(ledgerDir);
     mkdirSync(experimentsDir);
+    // The suite as the ConfigMap firebreak-suite holds it.
+    suiteDir = join(tmp.dir, 'configmap-suite');
+    mkdirSync(suiteDir);
+    const suiteMap = parseAllDocuments(readFileSync(join(ROOT, 'deploy', 'experiments.yaml'), 'utf8')).map((d) => d.toJS()).find((d) => d?.kind === 'ConfigMap' && d.metadata.name === 'firebreak-suite');
+    for (const [key, text] of Object.entries(suiteMap.data as Record<string, string>)) writeFileSync(join(suiteDir, key), text);
     const docs = readdirSync(join(ROOT, 'deploy')).filter((f) => /^(namespace|serviceaccount|rbac)\.yaml$/.test(f)).flatMap((f) => parseAllDocuments(readFileSync(join(ROOT, 'deploy', f), 'utf8')).map((d) => d.toJS()));
     bed.api.apply(...docs);
     token = bed.api.tokenFor('firebreak', 'firebreak');
   });
-  after(() => tmp?.cleanup());
+  const started: Pod[] = [];
+  after(() => {
+    // A failed test leaves no pod running: each pod's pid 1 (and with it its namespace) is killed.
+    for (const pod of started) {
+      if (pod.child.exitCode !== null || pod.child.signalCode !== null) continue;
+      try {
+        process.kill(pid1(pod), 'SIGKILL');
+      } catch {
+        pod.child.kill('SIGKILL');
+      }
+    }
+    tmp?.cleanup();
+  });
 
   /** Starts a "pod": the CronJob's init container command, then its main container command, as pid 1 under the pod's hostname. */
   function startPod(name: string): Pod {
@@ -84,6 +102,7 @@ describe('the CronJob\'s commands in container-like pods (own hostname and pid 1
       `mkdir -p '${mountOf('ledger')}' && mount --bind '${ledgerDir}' '${mountOf('ledger')}'`,
       `mount -t overlay overlay -o lowerdir=/etc,upperdir='${etc}/up',workdir='${etc}/work' /etc`,
       `mkdir -p '${mountOf('experiments')}' && mount --bind '${experimentsDir}' '${mountOf('experiments')}'`,
+      `mkdir -p '${mountOf('suite')}' && mount --bind '${suiteDir}' '${mountOf('suite')}'`,
       `cd '${tmp.dir}'`,
       'echo "pod pid=$$ host=$(hostname)"',
       `${firebreak(init.args)} || exit $?`,
@@ -100,7 +119,9 @@ describe('the CronJob\'s commands in container-like pods (own hostname and pid 1
     child.stderr!.on('data', (d: Buffer) => (out.stderr += d.toString()));
     const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     bed.api.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: cj.metadata.namespace, labels: { 'app.kubernetes.io/name': 'firebreak' } }, spec: { serviceAccountName: 'firebreak', containers: [{ name: 'gameday', image: main.image }] } });
-    return { name, child, out, done };
+    const pod = { name, child, out, done };
+    started.push(pod);
+    return pod;
   }
 
   /** The host pid of the pod's pid 1 (the child of unshare). */
@@ -161,6 +182,8 @@ describe('the CronJob\'s commands in container-like pods (own hostname and pid 1
     assert.match(next.out.stdout, /5 of 5 fault\(s\) reverted/);
     assert.match(next.out.stdout, /sweep: nothing left behind/);
     assert.match(next.out.stdout, /held/i);
+    assert.match(next.out.stdout, /weekly game day/, 'the game day ran as the suite');
+    assert.match(next.out.stdout, /1\/1 held/, 'the suite scored its one experiment');
     assert.equal((await bed.kubectl(['get', 'networkpolicies', '-n', 'shop', '-o', 'name'])).stdout.trim(), '');
     assert.equal((await bed.kubectl(['get', 'deployment', 'cart', '-n', 'shop', '-o', 'jsonpath={.spec.replicas}'])).stdout, '3');
     await eventually('the pods run their images again', () => bed.pods('shop', { app: 'cart' }).every((p) => p.spec.containers[0].image !== PAUSE_IMAGE));

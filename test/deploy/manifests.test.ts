@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { kubernetesDriver } from '../../src/drivers/kubernetes/driver.js';
@@ -13,6 +14,8 @@ import { podMetricsProbe } from '../../src/drivers/kubernetes/probes/metrics.js'
 import { podsProbe } from '../../src/drivers/kubernetes/probes/pods.js';
 import { workloadProbe } from '../../src/drivers/kubernetes/probes/workload.js';
 import { buildExperimentObject } from '../../src/experiment/loader.js';
+import { loadSuiteFile } from '../../src/suite/load.js';
+import { loadSuiteExperiments } from '../../src/suite/run.js';
 import { formatIssue } from '../../src/experiment/issues.js';
 import { isFirebreakError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
@@ -35,7 +38,7 @@ describe('deploy/: firebreak in the cluster', function () {
     for (const [mode, flags] of [['client', clientDryRunFlags()], ['server', ['--dry-run=server']]] as const) {
       const r = await bed.kubectl(['apply', ...flags, '-R', '-f', DEPLOY]);
       assert.equal(r.code, 0, `${mode}: ${r.stderr}`);
-      for (const line of ['namespace/firebreak', 'serviceaccount/firebreak', 'role.rbac.authorization.k8s.io/firebreak-observe', 'rolebinding.rbac.authorization.k8s.io/firebreak-self', 'clusterrole.rbac.authorization.k8s.io/firebreak-cluster-read', 'persistentvolumeclaim/firebreak-ledger', 'configmap/firebreak-experiments', 'cronjob.batch/firebreak-gameday']) {
+      for (const line of ['namespace/firebreak', 'serviceaccount/firebreak', 'role.rbac.authorization.k8s.io/firebreak-observe', 'rolebinding.rbac.authorization.k8s.io/firebreak-self', 'clusterrole.rbac.authorization.k8s.io/firebreak-cluster-read', 'persistentvolumeclaim/firebreak-ledger', 'configmap/firebreak-experiments', 'configmap/firebreak-suite', 'cronjob.batch/firebreak-gameday']) {
         assert.ok(r.stdout.includes(line), `${mode} dry run lists ${line}:\n${r.stdout}`);
       }
     }
@@ -61,7 +64,10 @@ describe('deploy/: firebreak in the cluster', function () {
     assert.equal(pod.restartPolicy, 'Never');
     assert.equal(pod.serviceAccountName, find('ServiceAccount').metadata.name);
     assert.deepEqual(pod.initContainers.map((c: { args: string[] }) => c.args), [['recover', '--sweep']]);
-    assert.equal(pod.containers[0].args[0], 'run');
+    assert.equal(pod.containers[0].args[0], 'suite', 'the game day runs a suite');
+    const suiteMount = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'suite').mountPath as string;
+    const suiteData = find('ConfigMap', pod.volumes.find((v: { name: string }) => v.name === 'suite').configMap.name).data as Record<string, string>;
+    assert.ok(Object.keys(suiteData).some((k) => pod.containers[0].args[1] === `${suiteMount}/${k}`), 'the suite file is the ConfigMap\'s, where it is mounted');
     const ledger = pod.containers[0].env.find((e: { name: string }) => e.name === 'FIREBREAK_LEDGER').value as string;
     const claim = pod.volumes.find((v: { persistentVolumeClaim?: unknown }) => v.persistentVolumeClaim);
     assert.equal(claim.persistentVolumeClaim.claimName, find('PersistentVolumeClaim').metadata.name);
@@ -85,7 +91,25 @@ describe('deploy/: firebreak in the cluster', function () {
     assert.equal(pod.securityContext.runAsUser, 10001);
   });
 
-  it('the ConfigMap\'s experiments validate', () => {
+  it('the ConfigMaps\' suite and experiments validate; the suite\'s pattern takes every experiment where they are mounted', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fb-suite-'));
+    try {
+      const pod = find('CronJob').spec.jobTemplate.spec.template.spec;
+      const experimentsMount = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'experiments').mountPath as string;
+      const [suiteName, suiteText] = Object.entries(find('ConfigMap', 'firebreak-suite').data as Record<string, string>)[0]!;
+      const experiments = find('ConfigMap', 'firebreak-experiments').data as Record<string, string>;
+      mkdirSync(join(dir, 'experiments'));
+      for (const [name, text] of Object.entries(experiments)) writeFileSync(join(dir, 'experiments', name), text);
+      writeFileSync(join(dir, suiteName), suiteText.replaceAll(`${experimentsMount}/`, `${join(dir, 'experiments')}/`));
+      const { suite, issues } = loadSuiteFile(join(dir, suiteName));
+      assert.deepEqual(issues.map(formatIssue), []);
+      assert.equal(suite!.kind, 'game-day');
+      const loaded = loadSuiteExperiments(suite!);
+      assert.deepEqual(loaded.issues.map(formatIssue), []);
+      assert.deepEqual(loaded.loaded.map((l) => l.source.split('/').pop()).sort(), Object.keys(experiments).sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     for (const [name, text] of Object.entries(find('ConfigMap', 'firebreak-experiments').data as Record<string, string>)) {
       const loaded = buildExperimentObject(parseAllDocuments(text)[0]!.toJS(), {});
       assert.deepEqual(loaded.issues.map(formatIssue), [], name);
@@ -116,7 +140,8 @@ describe('deploy/: firebreak in the cluster', function () {
     await cycle(podFailure, { recoveryTimeout: '10s' }, targets[1]);
     await cycle(scale, { workload: 'deployment/web', replicas: 2 });
     await cycle(meshDelay, { virtualService: 'web', delay: '100ms' });
-    await cycle(podKill, { recoveryTimeout: '10s' }, targets[2]);
+    // Listed again: scaling back down removed one of the pods listed before (the newest).
+    await cycle(podKill, { recoveryTimeout: '10s' }, (await kubernetesDriver.listTargets!(conn, { owner: 'deployment/web' }, callContext()))[0]);
     await cycle(podKill, { mode: 'evict', recoveryTimeout: '10s' }, (await kubernetesDriver.listTargets!(conn, { owner: 'deployment/web' }, callContext()))[0]);
     const [claimed] = await kubernetesDriver.listTargets!(conn, { owner: 'deployment/web' }, callContext());
     await kubernetesDriver.claimTarget!(conn, claimed!, { runId: 'r', instanceId: 'r-0-0', holder: 'h', expiresAt: new Date(Date.now() + 60_000).toISOString() }, callContext());
