@@ -157,6 +157,12 @@ describe('the Kubernetes API test server, checked with kubectl', function () {
     assert.equal(allowed.status, 201, allowed.text);
   });
 
+  it('a protobuf body is 415 UnsupportedMediaType (the test server speaks JSON and YAML), but for the access review kubectl auth can-i may send', async () => {
+    const r = await raw(bed.api.url, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', 'k8s\u0000\n', { 'Content-Type': 'application/vnd.kubernetes.protobuf' });
+    assert.equal(r.status, 415, r.text);
+    assert.equal(r.body.reason, 'UnsupportedMediaType');
+  });
+
   it('a denied verb is a real 403 Status naming user, verb, resource and namespace; kubectl auth can-i agrees', async () => {
     bed.api.deny({ verb: 'delete', resource: 'pods', namespace: 'shop' });
     try {

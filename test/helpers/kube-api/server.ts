@@ -11,6 +11,7 @@ import { fromLabelSelector, matchesFields, matchesLabels, parseFieldSelector, pa
 import { alreadyExists, ApiError, conflict, invalid, notFound, status } from './status.js';
 import { now, randomSuffix, Store, type KubeObject } from './store.js';
 import { testPki } from './tls.js';
+import { decodeAccessReview } from './protobuf.js';
 
 export interface KubeApiOptions {
   /** Serve TLS with the test CA (default), or plain HTTP. */
@@ -769,6 +770,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function parseBody(raw: Buffer, contentType: string | undefined): unknown {
+  // Protobuf and CBOR bodies are not served (415), but for the access review some kubectl builds send.
+  if (contentType && /protobuf|cbor/.test(contentType)) {
+    const review = contentType.includes('protobuf') ? decodeAccessReview(raw) : undefined;
+    if (review) return review;
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
   const text = raw.toString('utf8');
   try {
     return contentType?.includes('yaml') ? parseYaml(text) : JSON.parse(text);
