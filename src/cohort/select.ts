@@ -19,6 +19,8 @@ export interface SelectionSpec {
   protect?: TargetSelector;
   /** Refuse a canary larger than `count` targets or than `fraction` (0..1) of the matching targets. */
   maxBlastRadius?: { count?: number; fraction?: number };
+  /** The driver's own matcher (its selector keys), for the selector and `protect`; the generic match otherwise. */
+  matches?: (target: Target, selector: TargetSelector) => boolean;
 }
 
 export interface Selection {
@@ -49,7 +51,8 @@ export const DEFAULT_SEED = 'firebreak';
  */
 export function selectTargets(candidates: readonly Target[], spec: SelectionSpec, selector: TargetSelector): Selection {
   checkSpec(spec);
-  const matching = byId(candidates.filter((t) => matchesSelector(t, selector)));
+  const matches = spec.matches ?? matchesSelector;
+  const matching = byId(candidates.filter((t) => matches(t, selector)));
   if (matching.length === 0) {
     throw new FirebreakError(
       'FIREBREAK_E_PLAN',
@@ -58,7 +61,7 @@ export function selectTargets(candidates: readonly Target[], spec: SelectionSpec
     );
   }
   const protect = spec.protect;
-  const isProtected = (t: Target): boolean => protect !== undefined && matchesSelector(t, protect);
+  const isProtected = (t: Target): boolean => protect !== undefined && matches(t, protect);
   const shielded = matching.filter(isProtected);
   const eligible = matching.filter((t) => !isProtected(t));
   if (eligible.length === 0) {

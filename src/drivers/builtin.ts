@@ -3,9 +3,10 @@ import type { Driver } from './types.js';
 import { coreDriver } from './core/index.js';
 import { proxyDriver } from './proxy/index.js';
 import { dockerDriver } from './docker/index.js';
+import { kubernetesDriver } from './kubernetes/index.js';
 
 /** The drivers firebreak ships, in one list. */
-export const BUILTIN_DRIVERS: readonly Driver<any, any>[] = [coreDriver, proxyDriver, dockerDriver];
+export const BUILTIN_DRIVERS: readonly Driver<any, any>[] = [coreDriver, proxyDriver, dockerDriver, kubernetesDriver];
 
 let shared: Registry | undefined;
 

@@ -35,6 +35,27 @@ export interface DriverCallContext {
   purpose?: 'run' | 'dry-run' | 'recover';
 }
 
+/** What a sweep is told about runs: which are over, and the time. */
+export interface SweepOptions {
+  /** False for a run known to be over (recorded in this ledger, which the sweep holds locked). */
+  isRunLive(runId: string): boolean;
+  now: number;
+  /** Report what would be removed, change nothing. */
+  dryRun?: boolean;
+}
+
+/** One thing a sweep found: an object a fault left behind, and what became of it. */
+export interface SweepItem {
+  /** `NetworkPolicy shop/fb-1a2b-0-0`, `Pod shop/web-abc12 (kubernetes.pod-failure)`. */
+  object: string;
+  runId: string;
+  /** Why it is an orphan: `expired at ...`, `run ... is over`. */
+  reason: string;
+  action: string;
+  ok: boolean;
+  error?: string;
+}
+
 /**
  * A run's mark on a target it is about to fault, so that no other run stacks a fault of its own on it
  * (the second would record the first's harm as the state to restore). Written before the apply,
@@ -68,6 +89,12 @@ export interface Driver<Config extends JsonObject = JsonObject, Conn = unknown> 
   parseSelector?(raw: Record<string, unknown>, issues: IssueSink): void;
   /** Lists candidate targets matching a selector (target cohorts). Drivers without targets omit it. */
   listTargets?(conn: Conn, selector: TargetSelector, ctx: DriverCallContext): Promise<Target[]>;
+  /** Optional: whether a listed target matches a selector with every key the driver knows (protect selectors); the generic match otherwise. */
+  matchesTarget?(target: Target, selector: TargetSelector): boolean;
+  /** Optional: checks the chosen canary against the system before anything is touched (a disruption budget); throws a coded error to refuse the plan. */
+  checkSelection?(conn: Conn, selection: { canary: Target[]; control: Target[] }, faults: { type: string; attrs: unknown }[], ctx: DriverCallContext): Promise<void>;
+  /** Optional: finds what the driver's faults left behind without a ledger (by their labels) and reverts what expired or whose run is over. */
+  sweep?(conn: Conn, opts: SweepOptions, ctx: DriverCallContext): Promise<SweepItem[]>;
   /**
    * Optional, at validation: checks the driver's settings against the rest of the experiment (its
    * cohorts, faults and probes) and returns them completed (for example proxies put in cohort mode

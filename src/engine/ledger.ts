@@ -74,6 +74,23 @@ export function lockLeaseMs(): number {
 export interface LedgerOpenOptions {
   /** Keep room for the reverts (a run): refuse to open when the reserve cannot be written. */
   reserve?: boolean;
+  /**
+   * What the caller found out by other means about a holder this host cannot check (for a ledger on a
+   * shared volume, whether the pod that holds it still runs, as the cluster says): a holder known gone
+   * is taken over at once, one known to run is not taken over even when its lease has run out.
+   */
+  knownHolder?: KnownHolder;
+}
+
+/** Who a ledger's lock file names. */
+export type LockHolder = Partial<HolderIdentity>;
+
+/** A lock holder's fate as found out by other means than this host's process table. */
+export interface KnownHolder {
+  holder: LockHolder;
+  gone: boolean;
+  /** `pod firebreak/gameday-1 no longer exists`, for messages. */
+  why: string;
 }
 
 /**
@@ -105,11 +122,11 @@ export class Ledger {
     try {
       mkdirSync(dirname(ledger.path), { recursive: true });
       try {
-        ledger.takeLock();
+        ledger.takeLock(opts.knownHolder);
       } catch (err) {
         // A full disk: the reserve a run left is there for this too (recover must get in to revert).
         if (!isNoSpace(err) || !ledger.reserve.release()) throw err;
-        ledger.takeLock();
+        ledger.takeLock(opts.knownHolder);
       }
       ledger.fd = openSync(ledger.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
       if (opts.reserve) ledger.keepReserve();
@@ -235,8 +252,12 @@ export class Ledger {
     }
   }
 
-  private takeLock(): void {
-    const got = HeldFile.acquire<Partial<HolderIdentity>>(this.lockPath, currentHolder(), judgeLock);
+  private takeLock(known?: KnownHolder): void {
+    const got = HeldFile.acquire<LockHolder>(this.lockPath, currentHolder(), (found) =>
+      known && found.content && sameHolder(found.content, known.holder)
+        ? { stale: known.gone, why: known.gone ? `${describeHolder(known.holder)} is gone (${known.why})` : `in use by ${describeHolder(known.holder)} (${known.why})` }
+        : judgeLock(found),
+    );
     if (!(got instanceof HeldFile)) {
       throw new FirebreakError('FIREBREAK_E_LEDGER_LOCKED', `the ledger ${this.path} is ${got.busy.why}; wait for it to finish or use another --ledger`, {
         details: { holder: got.content, canWait: /lease/.test(got.busy.why) },
@@ -257,6 +278,15 @@ export class Ledger {
       // a heartbeat that fails is retried at the next beat
     }
   }
+}
+
+/** Who holds the lock of the ledger at `ledgerPath`, if anyone. */
+export function readLockHolder(ledgerPath: string): LockHolder | undefined {
+  return HeldFile.peek<LockHolder>(`${resolve(ledgerPath)}.lock`)?.content;
+}
+
+function sameHolder(a: LockHolder, b: LockHolder): boolean {
+  return a.pid === b.pid && a.host === b.host && a.since === b.since;
 }
 
 /** The ledger lock's rule: held while its holder provably runs, or, when that cannot be checked, while its lease lasts. */

@@ -77,7 +77,12 @@ export async function resolvePlan(ctx: RunContext): Promise<PlanSummary> {
       ctx.interruption.soft.signal,
     );
     const seed = ctx.options.seed ?? tc.seed;
-    const chosen = selectTargets(candidates, { mode: tc.mode, ...(tc.value !== undefined ? { value: tc.value } : {}), seed, ...(tc.protect ? { protect: tc.protect } : {}), ...(tc.maxBlastRadius ? { maxBlastRadius: tc.maxBlastRadius } : {}) }, tc.selector);
+    const matches = handle.driver.matchesTarget?.bind(handle.driver);
+    const chosen = selectTargets(candidates, { mode: tc.mode, ...(tc.value !== undefined ? { value: tc.value } : {}), seed, ...(tc.protect ? { protect: tc.protect } : {}), ...(tc.maxBlastRadius ? { maxBlastRadius: tc.maxBlastRadius } : {}), ...(matches ? { matches } : {}) }, tc.selector);
+    if (handle.driver.checkSelection) {
+      const faults = e.faults.filter((f) => f.driver === tc.driver && f.scope === 'target').map((f) => ({ type: f.type, attrs: f.attrs }));
+      await withTimeout(`checking the ${tc.driver} selection`, timeoutMs, (signal) => handle.driver.checkSelection!(handle.connection, chosen, faults, { signal, logger: ctx.logger, timeoutMs }), ctx.interruption.soft.signal);
+    }
     ctx.targets = { driver: tc.driver, ...chosen };
   }
   ctx.instances = [];

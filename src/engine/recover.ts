@@ -5,7 +5,7 @@ import { readSecret } from '../experiment/variables.js';
 import { sleep, withTimeout } from '../util/abort.js';
 import { defaultRegistry } from '../drivers/builtin.js';
 import type { Registry } from '../drivers/registry.js';
-import { Ledger, defaultLedgerPath, lockLeaseMs, type OpenFault, type UnparsableLine } from './ledger.js';
+import { Ledger, defaultLedgerPath, lockLeaseMs, type KnownHolder, type OpenFault, type UnparsableLine } from './ledger.js';
 import { revertWithRetries } from './revert.js';
 import { releaseRecovered } from './target-claims.js';
 
@@ -69,6 +69,11 @@ export interface RecoverOptions {
   signal?: AbortSignal;
   /** Values for secrets whose source is a variable (`recover --var name=value`). */
   vars?: Record<string, string>;
+  /**
+   * The lock holder's fate found out by other means (the cluster, for a CronJob's pod): one gone is
+   * taken over at once; while one runs, recover does not wait for its lease.
+   */
+  knownLockHolder?: KnownHolder;
 }
 
 /**
@@ -76,7 +81,8 @@ export interface RecoverOptions {
  * reconnects each driver with its recorded configuration and calls the fault's revert with its state.
  */
 export async function recoverLedger(opts: RecoverOptions = {}): Promise<RecoverResult> {
-  const ledger = await openWaiting(opts.ledgerPath ?? defaultLedgerPath(), opts.lockWaitMs ?? lockLeaseMs() + 5_000, opts.signal);
+  const running = opts.knownLockHolder !== undefined && !opts.knownLockHolder.gone;
+  const ledger = await openWaiting(opts.ledgerPath ?? defaultLedgerPath(), running ? 0 : (opts.lockWaitMs ?? lockLeaseMs() + 5_000), opts.signal, opts.knownLockHolder);
   try {
     return await recoverOpen(ledger, opts);
   } finally {
@@ -138,11 +144,11 @@ function resolveSecrets(o: OpenFault, vars: Record<string, string>): { values: R
 }
 
 /** Opens a ledger, waiting (bounded, cancellable) for a lock whose holder cannot be checked to run out its lease. */
-async function openWaiting(path: string, waitMs: number, signal?: AbortSignal): Promise<Ledger> {
+async function openWaiting(path: string, waitMs: number, signal?: AbortSignal, knownHolder?: KnownHolder): Promise<Ledger> {
   const until = Date.now() + waitMs;
   for (;;) {
     try {
-      return Ledger.open(path);
+      return Ledger.open(path, knownHolder ? { knownHolder } : {});
     } catch (err) {
       const canWait = isFirebreakError(err, 'FIREBREAK_E_LEDGER_LOCKED') && (err.details as { canWait?: boolean } | undefined)?.canWait;
       if (!canWait || Date.now() >= until) throw err;

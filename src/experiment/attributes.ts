@@ -43,6 +43,8 @@ export interface AttributeDoc {
   fields?: readonly AttributeDoc[];
   /** `list`: the kind of each item when items are plain values. */
   items?: AttributeKind;
+  /** `object`: exactly one of these fields must be given. */
+  exactlyOneOf?: readonly string[];
 }
 
 /** The envelope every fault carries beside its own attributes (read by the engine, not the type). */

@@ -80,12 +80,12 @@ function describe(d: AttributeDoc, schema: Schema): Schema {
 }
 
 /** The JSON Schema of one attribute. Typed values may also be a ${variable}, resolved before validation. */
-export function attributeSchema(d: Pick<AttributeDoc, 'kind' | 'values' | 'min' | 'max' | 'fields' | 'items'>): Schema {
+export function attributeSchema(d: Pick<AttributeDoc, 'kind' | 'values' | 'min' | 'max' | 'fields' | 'items' | 'exactlyOneOf'>): Schema {
   const typed = kindSchema(d);
   return d.kind === 'string' || d.kind === 'any' || d.kind === 'url' || d.kind === 'command' ? typed : { anyOf: [typed, { $ref: '#/$defs/variable' }] };
 }
 
-function kindSchema(d: Pick<AttributeDoc, 'kind' | 'values' | 'min' | 'max' | 'fields' | 'items'>): Schema {
+function kindSchema(d: Pick<AttributeDoc, 'kind' | 'values' | 'min' | 'max' | 'fields' | 'items' | 'exactlyOneOf'>): Schema {
   const range = { ...(d.min !== undefined ? { minimum: d.min } : {}), ...(d.max !== undefined ? { maximum: d.max } : {}) };
   const kinds: Record<AttributeKind, () => Schema> = {
     string: () => ({ type: 'string', minLength: 1 }),
@@ -104,7 +104,7 @@ function kindSchema(d: Pick<AttributeDoc, 'kind' | 'values' | 'min' | 'max' | 'f
       minItems: 1,
       items: d.fields ? objectSchema(d.fields) : d.items ? attributeSchema({ kind: d.items, ...(d.values ? { values: d.values } : {}) }) : {},
     }),
-    object: () => (d.fields ? objectSchema(d.fields) : { type: 'object' }),
+    object: () => (d.fields ? objectSchema(d.fields, d.exactlyOneOf) : { type: 'object' }),
     url: () => ({ type: 'string', pattern: '^(https?://|\\$\\{)' }),
     time: () => ({ oneOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^\\s*(now(\\s*[-+]\\s*\\S.*)?|\\d+(\\.\\d+)?|\\d{4}-\\d{2}-\\d{2}T\\S+)\\s*$' }] }),
     selector: () => ({ $ref: '#/$defs/selector' }),
@@ -113,11 +113,12 @@ function kindSchema(d: Pick<AttributeDoc, 'kind' | 'values' | 'min' | 'max' | 'f
   return kinds[d.kind]();
 }
 
-function objectSchema(fields: readonly AttributeDoc[]): Schema {
+function objectSchema(fields: readonly AttributeDoc[], exactlyOneOf?: readonly string[]): Schema {
   return {
     type: 'object',
     properties: Object.fromEntries(fields.map((f) => [f.name, describe(f, attributeSchema(f))])),
     ...requiredOf(fields),
     additionalProperties: false,
+    ...(exactlyOneOf ? { oneOf: exactlyOneOf.map((name) => ({ required: [name] })) } : {}),
   };
 }

@@ -50,6 +50,11 @@ describe('example experiments and the published schema', () => {
     assert.equal(validate({ faults: [] }), false);
     assert.equal(validate({ title: 'x', phases: { during: 'soon' } }), false);
     assert.equal(validate({ title: 'x', cohort: { targets: { driver: 'docker', selector: {}, mode: 'half' } } }), false);
+    assert.equal(validate({ title: 'x', target: { kubernetes: { kubeconfg: '~/k' } } }), false);
+    assert.equal(validate({ title: 'x', faults: [{ type: 'kubernetes.pod-kill', mode: 'shoot' }] }), false);
+    assert.equal(validate({ title: 'x', faults: [{ type: 'kubernetes.scale', workload: 'deployment/web' }] }), false, 'replicas is required');
+    assert.equal(validate({ title: 'x', faults: [{ type: 'mesh.delay', virtualService: 'v' }] }), false, 'delay is required');
+    assert.equal(validate({ title: 'x', faults: [{ type: 'mesh.abort', virtualService: 'v', match: { header: 'x-user-id' } }] }), false, 'values or cohort');
   });
 });
 

@@ -12,6 +12,7 @@ import { History, runEntryOf } from '../../history/history.js';
 import { reportSuiteOfJournals } from '../../report/model.js';
 import { parseReportSpec, writeReports } from '../../report/write.js';
 import { printProblem } from '../errors.js';
+import type { Target } from '../../faults/types.js';
 import { collect, runFromCli, worstExit } from '../shared.js';
 
 interface RunFlags {
@@ -111,9 +112,10 @@ export function formatPlan(j: Journal): string {
   lines.push(`  phases: before ${p.phases.before} ms, during ${p.phases.during} ms, after ${p.phases.after} ms, tick ${p.phases.tick} ms`);
   if (p.targets) {
     lines.push(`  targets (${p.targets.driver}): ${p.targets.canary.length} canary of ${p.targets.considered} considered`);
-    for (const t of p.targets.canary) lines.push(`    canary    ${t.name} (${t.id.slice(0, 12)})`);
-    for (const t of p.targets.control) lines.push(`    control   ${t.name} (${t.id.slice(0, 12)})`);
-    for (const t of p.targets.protected) lines.push(`    protected ${t.name} (${t.id.slice(0, 12)})`);
+    const named = (t: Target): string => `${typeof t.meta?.namespace === 'string' ? `${t.meta.namespace}/` : ''}${t.name} (${t.id.slice(0, 12)})`;
+    for (const t of p.targets.canary) lines.push(`    canary    ${named(t)}`);
+    for (const t of p.targets.control) lines.push(`    control   ${named(t)}`);
+    for (const t of p.targets.protected) lines.push(`    protected ${named(t)}`);
   }
   for (const f of p.faults) {
     lines.push(`  fault ${f.id}: ${f.description}${f.target ? ` on ${f.target}` : ''}, from ${f.startMs} ms${f.durationMs !== undefined ? ` for ${f.durationMs} ms` : ' to the end of during'}`);

@@ -84,3 +84,29 @@ export function rejectUnknown(attrs: Record<string, unknown>, declared: readonly
     if (!known.includes(k)) issues.add(k, `unknown attribute "${k}"${didYouMean(k, known)}`, `one of ${known.join(', ')}`);
   }
 }
+
+/** A setting's per-call timeout: null when absent; undefined (reported) when not a positive duration. */
+export function readTimeout(input: Record<string, unknown>, issues: IssueSink, key = 'timeout'): number | null | undefined {
+  if (input[key] === undefined) return null;
+  const ms = parseDuration(input[key]);
+  if (ms === undefined || ms <= 0) {
+    issues.add(key, `is not a positive duration: ${JSON.stringify(input[key])}`, 'like 5s');
+    return undefined;
+  }
+  return ms;
+}
+
+/**
+ * The parse of a probe whose only attribute is an optional `selector`, checked by the driver's own
+ * selector parser (`keys` lists them for the message). undefined when something is wrong (reported).
+ */
+export function parseSelectorOnly<S>(attrs: Record<string, unknown>, issues: IssueSink, parseSelector: (raw: Record<string, unknown>, issues: IssueSink) => void, keys: string): { selector?: S } | undefined {
+  const before = issues.count;
+  rejectUnknown(attrs, ['selector'], issues);
+  const raw = attrs.selector;
+  if (raw === undefined) return issues.count > before ? undefined : {};
+  const at = issues.at('selector');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) at.add('', `must be a mapping (${keys})`);
+  else parseSelector(raw as Record<string, unknown>, at);
+  return issues.count > before ? undefined : { selector: raw as S };
+}

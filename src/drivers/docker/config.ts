@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { IssueSink } from '../../experiment/issues.js';
 import type { JsonObject } from '../../faults/types.js';
-import { parseDuration } from '../../util/duration.js';
+import { readTimeout } from '../core/attrs.js';
 
 /**
  * The driver's section of `target.docker`. Only addresses and file paths: it is ledgered with every
@@ -56,13 +56,8 @@ export function parseDockerConfig(
   }
   if (tlsVerify && ca === null) issues.add('tlsVerify', 'needs a ca file to verify against', 'ca: /path/to/ca.pem');
 
-  let timeoutMs: number | null = null;
-  if (input.timeout !== undefined) {
-    const ms = parseDuration(input.timeout);
-    if (ms === undefined || ms <= 0) issues.add('timeout', `is not a positive duration: ${JSON.stringify(input.timeout)}`, 'like 5s');
-    else timeoutMs = ms;
-  }
-  if (issues.count > before) return undefined;
+  const timeoutMs = readTimeout(input, issues);
+  if (issues.count > before || timeoutMs === undefined) return undefined;
   return { host, ca, cert, key, tlsVerify, timeoutMs };
 }
 

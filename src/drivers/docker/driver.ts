@@ -14,7 +14,7 @@ import { dockerStop } from './faults/stop.js';
 import { dockerSaturationProbe } from './probes/saturation.js';
 import { dockerContainerStateProbe } from './probes/state.js';
 import { parseDockerSelector } from './selector.js';
-import { listDockerTargets } from './targets.js';
+import { listDockerTargets, matchesDockerSelector } from './targets.js';
 
 /** Container faults and probes through a Docker engine (local socket, TCP or TLS). */
 export const dockerDriver: Driver<DockerConfig, DockerConnection> = {
@@ -53,5 +53,8 @@ export const dockerDriver: Driver<DockerConfig, DockerConnection> = {
   },
   async listTargets(conn, selector, ctx) {
     return listDockerTargets({ signal: ctx.signal, timeoutMs: ctx.timeoutMs, connection: conn }, selector);
+  },
+  matchesTarget(target, selector) {
+    return matchesDockerSelector(target, selector);
   },
 };

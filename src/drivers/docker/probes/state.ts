@@ -1,9 +1,8 @@
 import type Docker from 'dockerode';
 import { FirebreakError } from '../../../errors.js';
-import type { IssueSink } from '../../../experiment/issues.js';
 import type { Target } from '../../../faults/types.js';
 import type { ProbeContext, ValueProbeType } from '../../../probes/types.js';
-import { rejectUnknown } from '../../core/attrs.js';
+import { parseSelectorOnly } from '../../core/attrs.js';
 import type { DockerConnection } from '../client.js';
 import { inspectContainer } from '../containers.js';
 import { parseDockerSelector, type DockerSelector } from '../selector.js';
@@ -62,11 +61,7 @@ export const dockerContainerStateProbe: ValueProbeType<StateProbeAttrs, DockerCo
   attributes: ATTRS,
   example: { selector: { labels: { app: 'payments' } } },
   parse(attrs, issues) {
-    const before = issues.count;
-    rejectUnknown(attrs, ATTRS, issues);
-    const selector = readSelector(attrs.selector, issues.at('selector'));
-    if (selector === null || issues.count > before) return undefined;
-    return selector ? { selector } : {};
+    return parseSelectorOnly<DockerSelector>(attrs, issues, parseDockerSelector, 'names, namePattern, labels, image, composeProject, composeService, includeStopped');
   },
   async run(ctx, attrs): Promise<StateProbeValue> {
     const picked = await pick(ctx, attrs);
@@ -126,16 +121,4 @@ export function summarize(containers: ContainerState[]): StateSummary {
     allRunning: containers.length > 0 && containers.every(up),
     allHealthy: containers.length > 0 && containers.every((c) => up(c) && (c.health === 'healthy' || c.health === 'none')),
   };
-}
-
-/** undefined: none given; null: given and invalid (reported). */
-function readSelector(raw: unknown, issues: IssueSink): DockerSelector | undefined | null {
-  if (raw === undefined) return undefined;
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    issues.add('', 'must be a mapping (names, namePattern, labels, image, composeProject, composeService, includeStopped)');
-    return null;
-  }
-  const before = issues.count;
-  parseDockerSelector(raw as Record<string, unknown>, issues);
-  return issues.count === before ? (raw as DockerSelector) : null;
 }
