@@ -1,4 +1,13 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger, LevelWithSilent } from 'pino';
+
+type Pino = typeof import('pino').pino;
+let loaded: Pino | undefined;
+// pino is loaded with the first logger, not at start-up: commands that log nothing start faster.
+function pinoLib(): Pino {
+  loaded ??= (createRequire(import.meta.url)('pino') as typeof import('pino')).pino;
+  return loaded;
+}
 
 export type { Logger };
 
@@ -8,6 +17,7 @@ export type { Logger };
  */
 export function createLogger(options: { level?: LevelWithSilent | string; destination?: number; name?: string } = {}): Logger {
   const level = (options.level ?? process.env.FIREBREAK_LOG_LEVEL ?? 'info') as LevelWithSilent;
+  const pino = pinoLib();
   return pino(
     {
       name: options.name ?? 'firebreak',
@@ -27,7 +37,7 @@ export function createLogger(options: { level?: LevelWithSilent | string; destin
 
 /** A logger that drops everything; the default for library use and tests. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return pinoLib()({ level: 'silent' });
 }
 
 /** Where a secret's value comes from: written to the ledger instead of the value, so `recover` can read it again. */

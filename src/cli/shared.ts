@@ -4,7 +4,7 @@ import { createLogger } from '../log.js';
 import { EXIT, FirebreakError, isFirebreakError } from '../errors.js';
 import { createInterruption, type Interruption } from '../engine/context.js';
 import { RunEvents } from '../engine/events.js';
-import { runExperiment, type RunResult } from '../engine/run.js';
+import type { RunResult } from '../engine/run.js';
 import type { Experiment } from '../experiment/model.js';
 import { attachProgress } from '../report/progress.js';
 import type { Status } from '../engine/journal.js';
@@ -90,6 +90,8 @@ export async function runFromCli(
   experiment: Experiment,
   opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean },
 ): Promise<RunResult & { interrupted: boolean }> {
+  // The engine is loaded by the commands that run something, not by every command that imports this file.
+  const { runExperiment } = await import('../engine/run.js');
   const events = new RunEvents();
   const detach = attachProgress(events, process.stderr, { quiet: Boolean(opts.quiet) });
   const trap = trapSignals(events);

@@ -1,4 +1,4 @@
-import { Toxiproxy, ToxiproxyError } from 'toxiproxy-node-client';
+import type { Toxiproxy } from 'toxiproxy-node-client';
 import { FirebreakError, isFirebreakError } from '../../errors.js';
 import { withTimeout } from '../../util/abort.js';
 import type { ProxyServer } from '../../proxy/server.js';
@@ -22,11 +22,22 @@ export interface CallContext {
  * The client takes no AbortSignal, so each call gets its own client whose fetch wrapper adds one.
  */
 export async function callProxyApi<T>(url: string, what: string, ctx: CallContext, work: (client: Toxiproxy) => Promise<T>): Promise<T> {
-  return withTimeout(`proxy API ${what}`, ctx.timeoutMs, (signal) => work(clientWithSignal(url, signal)), ctx.signal);
+  const lib = await clientLibrary();
+  return withTimeout(`proxy API ${what}`, ctx.timeoutMs, (signal) => work(clientWithSignal(lib, url, signal)), ctx.signal);
 }
 
-function clientWithSignal(url: string, signal: AbortSignal): Toxiproxy {
-  const client = new Toxiproxy(url);
+type ClientLibrary = typeof import('toxiproxy-node-client');
+let library: ClientLibrary | undefined;
+
+// Loaded on the first call, not when the driver is registered: commands that never call a proxy API
+// (validate, --version) do not pay for it. Errors of the client exist only once it is loaded.
+async function clientLibrary(): Promise<ClientLibrary> {
+  library ??= await import('toxiproxy-node-client');
+  return library;
+}
+
+function clientWithSignal(lib: ClientLibrary, url: string, signal: AbortSignal): Toxiproxy {
+  const client = new lib.Toxiproxy(url);
   const token = tokens.get(url);
   wrapFetch(client, (init) => ({ ...init, signal, ...(token ? { headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` } } : {}) }));
   return client;
@@ -57,14 +68,14 @@ function wrapFetch(client: Toxiproxy, change: (init: RequestInit) => RequestInit
 
 /** The HTTP status of a refused call (the client reports only `Request failed with status code N`). */
 export function statusOf(err: unknown): number | undefined {
-  if (!(err instanceof ToxiproxyError)) return undefined;
+  if (!library || !(err instanceof library.ToxiproxyError)) return undefined;
   const m = /status code (\d{3})/.exec(err.message);
   return m ? Number(m[1]) : undefined;
 }
 
 /** True when nothing answered at the address (connection refused, reset, unknown host): fetch's TypeError. */
 export function isUnreachable(err: unknown): boolean {
-  return err instanceof ToxiproxyError && err.name === 'TypeError';
+  return library !== undefined && err instanceof library.ToxiproxyError && err.name === 'TypeError';
 }
 
 /** Wraps an API failure as FIREBREAK_E_PROXY (timeouts and cancellations pass through unchanged). */
