@@ -64,6 +64,11 @@ export class LoadGenerator implements SignalSource {
   private readonly host: string;
   private readonly port: number;
   private readonly intervalMs: number;
+  private readonly rampMs: number;
+  /** Sends made during the ramp: the area under it, rate × rampMs / 2. */
+  private readonly rampSends: number;
+  /** One error for every timed-out request: a stack trace per timeout is work the generator need not do. */
+  private readonly timedOut: Error;
   private readonly inFlightReqs = new Map<http.ClientRequest, InFlight>();
   /**
    * The window collections report on, and the one new sends belong to (none between windows). A
@@ -85,9 +90,18 @@ export class LoadGenerator implements SignalSource {
   private onIdle: (() => void) | undefined;
   private readonly totals: LoadTotals = { scheduled: 0, sent: 0, completed: 0, dropped: 0, late: 0, inFlight: 0, abandoned: 0, stale: 0 };
 
-  constructor(private readonly attrs: LoadAttrs, opts: { name?: string; logger?: Logger; seed?: number } = {}) {
+  /**
+   * `rampMs`: the rate rises linearly from 0 to `rate` over this long from the start (the warm-up),
+   * then holds. Starting cold at full rate, every early send needs a new connection while the code is
+   * not yet compiled: at thousands of requests/s the backlog grows faster than connections open and
+   * the generator never catches up. Ramped, the pool grows as the rate does.
+   */
+  constructor(private readonly attrs: LoadAttrs, opts: { name?: string; logger?: Logger; seed?: number; rampMs?: number } = {}) {
     this.name = opts.name ?? 'load';
     this.warmupMs = attrs.warmupMs ?? 0;
+    this.rampMs = Math.max(0, opts.rampMs ?? 0);
+    this.rampSends = Math.floor((attrs.rate * this.rampMs) / 2000);
+    this.timedOut = new Error(`request timed out after ${attrs.timeoutMs} ms`);
     this.logger = opts.logger ?? silentLogger();
     this.plan = new RequestPlan(attrs, opts.seed);
     this.tallies = new CohortTallies(this.plan.cohorts);
@@ -197,13 +211,22 @@ export class LoadGenerator implements SignalSource {
       }
       const scheduled = this.nextAt;
       this.seq += 1;
-      // Computed from t0 rather than accumulated, so rounding never drifts the rate.
-      this.nextAt = this.t0 + this.seq * this.intervalMs;
+      this.nextAt = this.t0 + this.offsetOf(this.seq);
       this.fire(scheduled, now);
       now = performance.now();
     }
     this.timer = setTimeout(this.tick, Math.max(0, this.nextAt - now));
   };
+
+  /**
+   * When send k is due (ms after t0), computed from t0 rather than accumulated so rounding never drifts
+   * the rate: on the ramp, k sends have been made by t when rate × t² / (2 × rampMs) = k; after it,
+   * one every 1/rate.
+   */
+  private offsetOf(k: number): number {
+    if (k < this.rampSends) return Math.sqrt((2000 * this.rampMs * k) / this.attrs.rate);
+    return this.rampMs + (k - this.rampSends) * this.intervalMs;
+  }
 
   private fire(scheduled: number, now: number): void {
     this.totals.scheduled += 1;
@@ -289,7 +312,7 @@ export class LoadGenerator implements SignalSource {
     }
     const sent = req;
     sent.on('error', () => finish(true));
-    timer = setTimeout(() => sent.destroy(new Error(`request timed out after ${this.attrs.timeoutMs} ms`)), this.attrs.timeoutMs);
+    timer = setTimeout(() => sent.destroy(this.timedOut), this.attrs.timeoutMs);
     this.inFlightReqs.set(sent, { scheduled, cohort: planned.cohort, window });
     this.totals.sent += 1;
     sent.end(planned.body);
