@@ -4,7 +4,7 @@ import { createLogger } from '../log.js';
 import { EXIT, FirebreakError, isFirebreakError } from '../errors.js';
 import { createInterruption, type Interruption } from '../engine/context.js';
 import { RunEvents } from '../engine/events.js';
-import type { RunResult } from '../engine/run.js';
+import type { RunOptions, RunResult } from '../engine/run.js';
 import type { Experiment } from '../experiment/model.js';
 import { attachProgress } from '../report/progress.js';
 import type { Status } from '../engine/journal.js';
@@ -88,7 +88,7 @@ export function reportError(err: unknown): number {
 export async function runFromCli(
   cmd: Command,
   experiment: Experiment,
-  opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean },
+  opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean; confirm?: RunOptions['confirm'] },
 ): Promise<RunResult & { interrupted: boolean }> {
   // The engine is loaded by the commands that run something, not by every command that imports this file.
   const { runExperiment } = await import('../engine/run.js');
@@ -102,6 +102,7 @@ export async function runFromCli(
       ...(ledger ? { ledgerPath: ledger } : {}),
       ...(opts.dryRun ? { dryRun: true } : {}),
       ...(opts.seed ? { seed: opts.seed } : {}),
+      ...(opts.confirm ? { confirm: opts.confirm } : {}),
     });
     return { ...result, interrupted: trap.interruption.soft.signal.aborted };
   } finally {

@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../experiment/attributes.js';
 import { FirebreakError } from '../errors.js';
 import type { FaultType } from '../faults/types.js';
 import type { ProbeType } from '../probes/types.js';
@@ -30,11 +31,13 @@ export class Registry {
       for (const m of ['parse', 'describe', 'prepare', 'apply', 'revert'] as const) {
         if (typeof f[m] !== 'function') problems.push(`fault "${f.type}" lacks ${m}()`);
       }
+      problems.push(...attributeProblems(`fault "${f.type}"`, f.attributes));
     }
     for (const p of driver.probes ?? []) {
       if (!TYPE.test(p.type)) problems.push(`probe type "${p.type}" is not a valid name`);
       if (p.driver !== driver.name) problems.push(`probe "${p.type}" says driver "${p.driver}"`);
       if (this.probes.has(p.type)) problems.push(`probe type "${p.type}" is already registered`);
+      problems.push(...attributeProblems(`probe "${p.type}"`, p.attributes));
     }
     if (problems.length) throw new FirebreakError('FIREBREAK_E_INTERNAL', `cannot register driver "${driver.name}": ${problems.join('; ')}`);
     this.drivers.set(driver.name, driver);
@@ -66,4 +69,20 @@ export class Registry {
   probeTypes(): string[] {
     return [...this.probes.keys()].sort();
   }
+}
+
+/** A type's attribute docs must be a list of distinct names, each with a summary (enums with their values). */
+function attributeProblems(what: string, docs: readonly AttributeDoc[] | undefined, prefix = ''): string[] {
+  if (!Array.isArray(docs)) return [`${what} declares no attributes (give an empty list when it takes none)`];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const d of docs) {
+    const name = `${prefix}${d.name}`;
+    if (seen.has(d.name)) problems.push(`${what} declares attribute "${name}" twice`);
+    seen.add(d.name);
+    if (!d.summary) problems.push(`${what} attribute "${name}" has no summary`);
+    if ((d.kind === 'enum' || d.items === 'enum') && !d.values?.length) problems.push(`${what} attribute "${name}" lists no values`);
+    if (d.fields) problems.push(...attributeProblems(what, d.fields, `${name}.`));
+  }
+  return problems;
 }

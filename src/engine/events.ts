@@ -4,7 +4,7 @@ import type { Target } from '../faults/types.js';
 import type { PhaseName } from '../experiment/model.js';
 import type { ProbeResult } from '../probes/types.js';
 import type { CohortName, LatencySummary } from '../signals/types.js';
-import type { Evidence, Journal, PlanSummary, Status } from './journal.js';
+import type { Evidence, FaultRecord, Journal, PlanSummary, Status } from './journal.js';
 
 /** The live view of one signals probe's cohort for the latest tick (for progress displays). */
 export interface TickCohort {
@@ -29,7 +29,7 @@ export interface RunEventMap {
   'probe-result': { phase: Phase; probe: string; result: ProbeResult };
   'fault-applied': { id: string; fault: string; description: string; target?: Target };
   'fault-apply-failed': { id: string; fault: string; error: string };
-  'fault-reverted': { id: string; fault: string; description: string; target?: Target; verified?: boolean; attempts: number; ledgerError?: string };
+  'fault-reverted': { id: string; fault: string; description: string; target?: Target; verified?: boolean; attempts: number; ledgerError?: string; reach?: FaultRecord['reach'] };
   'fault-revert-failed': { id: string; fault: string; error: string; attempts: number };
   'abort-tripped': { condition: string; evidence: Evidence };
   'interrupted': { signal: string; hard: boolean };

@@ -115,6 +115,7 @@ export async function revertInstance(ctx: RunContext, inst: Instance): Promise<b
     ctx.events.emitEvent('fault-reverted', {
       id: inst.id, fault: inst.spec.type, description: inst.description, ...(inst.target ? { target: inst.target } : {}),
       ...(outcome.verified !== undefined ? { verified: outcome.verified } : {}), attempts: outcome.attempts, ...(outcome.ledgerError ? { ledgerError: outcome.ledgerError } : {}),
+      ...(rec.reach ? { reach: rec.reach } : {}),
     });
     return true;
   }

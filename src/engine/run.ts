@@ -8,7 +8,7 @@ import type { Experiment } from '../experiment/model.js';
 import { VERSION } from '../version.js';
 import { createInterruption, type Interruption, type RunContext } from './context.js';
 import { RunEvents } from './events.js';
-import { JOURNAL_SCHEMA, type Evidence, type Journal, type Status } from './journal.js';
+import { JOURNAL_SCHEMA, type Evidence, type Journal, type PlanSummary, type Status } from './journal.js';
 import { Ledger, defaultLedgerPath } from './ledger.js';
 import { trackRun } from './live-runs.js';
 import { SignalHub } from './measure.js';
@@ -25,6 +25,11 @@ export interface RunOptions {
   ledgerPath?: string;
   /** Stop after the plan: nothing is touched. */
   dryRun?: boolean;
+  /**
+   * Asked with the plan before anything is touched (the CLI's prompt when a fault would reach many
+   * targets); false ends the run as planned, nothing touched.
+   */
+  confirm?: (plan: PlanSummary, signal: AbortSignal) => Promise<boolean>;
   /** Overrides the target cohort's seed. */
   seed?: string;
   /** The experiment as written, for the journal. */
@@ -87,11 +92,12 @@ export async function runExperiment(experiment: Experiment, opts: RunOptions = {
     checkLedgerClean(ctx);
     await connectDrivers(ctx, opts.dryRun ? 'dry-run' : 'run');
     journal.plan = await resolvePlan(ctx);
-    ctx.planned = !opts.dryRun;
+    const declined = !opts.dryRun && opts.confirm ? !(await opts.confirm(journal.plan, interruption.soft.signal)) : false;
+    ctx.planned = !opts.dryRun && !declined;
     events.emitEvent('run-started', { runId, title: experiment.title, source: experiment.source, plan: journal.plan });
     events.emitEvent('phase-ended', { phase: 'plan', at: Date.now() });
-    if (opts.dryRun) {
-      journal.verdict = { status: 'planned', exitCode: 0, reason: 'dry run: planned only, nothing touched', evidence: [] };
+    if (opts.dryRun || declined) {
+      journal.verdict = { status: 'planned', exitCode: 0, reason: declined ? 'not confirmed: planned only, nothing touched' : 'dry run: planned only, nothing touched', evidence: [] };
       return { status: 'planned', exitCode: 0, journal: scrub(end(journal, startedAt)) };
     }
     hub = new SignalHub(ctx);

@@ -1,3 +1,4 @@
+import { plainSyntaxError } from './yaml-errors.js';
 import { LineCounter, parseDocument, isAlias, isMap, isNode, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { joinPath, type Issue, type IssueSink } from './issues.js';
 
@@ -30,7 +31,11 @@ export function parseSource(text: string, file: string): SourceDocument {
   const syntaxIssues: Issue[] = [];
   try {
     doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    for (const e of doc.errors) syntaxIssues.push({ file, ...at(e.pos[0]), path: '', message: `syntax error: ${e.message.split('\n')[0]}` });
+    for (const e of doc.errors) {
+      const plain = plainSyntaxError(e.code, e.message, text, e.pos[0]);
+      syntaxIssues.push({ file, ...at(plain.offset), path: '', message: `syntax error: ${plain.message}` });
+      if (plain.final) break;
+    }
   } catch (err) {
     syntaxIssues.push({ file, line: 1, column: 1, path: '', message: `cannot be read: ${(err as Error).message.split('\n')[0]}` });
   }

@@ -1,3 +1,4 @@
+import { didYouMean } from '../util/suggest.js';
 import { scrub } from '../log.js';
 
 /** One validation problem, with where it is. Validation collects all of them before reporting. */
@@ -25,7 +26,8 @@ export interface IssueSink {
 /** `file:line:column: path: message (expected ...)`, with secret values redacted. */
 export function formatIssue(i: Issue): string {
   const where = [i.file ?? '<input>', i.line, i.column].filter((x) => x !== undefined).join(':');
-  return scrub(`${where}: ${i.path || '(root)'}: ${i.message}${i.expected ? ` (expected ${i.expected})` : ''}`);
+  const path = i.path || (i.message.startsWith('syntax error') ? '' : '(root)');
+  return scrub(`${where}: ${path ? `${path}: ` : ''}${i.message}${i.expected ? ` (expected ${i.expected})` : ''}`);
 }
 
 /** A plain sink for code that validates outside a document (CLI flags, library calls). */
@@ -50,4 +52,9 @@ export function joinPath(prefix: string, path: string): string {
   if (!prefix) return path;
   if (!path) return prefix;
   return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`;
+}
+
+/** Reports the fields of a mapping that are not among `known`, suggesting the one probably meant. */
+export function rejectUnknownFields(data: Record<string, unknown>, known: readonly string[], issues: IssueSink): void {
+  for (const k of Object.keys(data)) if (!known.includes(k)) issues.add(k, `unknown field "${k}"${didYouMean(k, known)}`, `one of ${known.join(', ')}`);
 }

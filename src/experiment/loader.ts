@@ -1,4 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { readBoundedFile } from '../util/read-bounded.js';
 import { timerProblem } from '../util/duration.js';
 import { dirname, extname, join, resolve } from 'node:path';
@@ -28,8 +29,15 @@ const EXTENSIONS = ['.yaml', '.yml', '.json'];
 /** Suites and schedules live beside experiments; a directory expands to its experiments only. */
 const NOT_EXPERIMENTS = /\.(suite|schedules)\.(ya?ml|json)$/;
 
-/** Expands files and directories (one level, sorted) into experiment files. */
-export function expandPaths(paths: string[]): string[] {
+/** Top-level fields that only an experiment has; a file in a directory with none of them is something else. */
+const EXPERIMENT_FIELDS = ['title', 'hypothesis', 'faults', 'phases', 'cohort', 'rollbacks', 'abort'];
+
+/**
+ * Expands files and directories (one level, sorted) into experiment files. A file named on the command
+ * line is always taken; from a directory, files that are plainly something else (a journal, a suite, a
+ * schedules file, package.json, a compose file) are skipped and reported to `onSkip` with the reason.
+ */
+export function expandPaths(paths: string[], onSkip?: (file: string, reason: string) => void): string[] {
   const out: string[] = [];
   for (const p of paths) {
     let st;
@@ -39,15 +47,38 @@ export function expandPaths(paths: string[]): string[] {
       throw new FirebreakError('FIREBREAK_E_USAGE', `no such file or directory: ${p}`);
     }
     if (st.isDirectory()) {
-      const files = readdirSync(p)
-        .filter((f) => EXTENSIONS.includes(extname(f)) && !NOT_EXPERIMENTS.test(f))
-        .sort()
-        .map((f) => join(p, f));
+      const files: string[] = [];
+      for (const f of readdirSync(p).filter((f) => EXTENSIONS.includes(extname(f))).sort()) {
+        const file = join(p, f);
+        const why = NOT_EXPERIMENTS.test(f) ? 'a suite or schedules file' : notAnExperiment(file);
+        if (why) onSkip?.(file, why);
+        else files.push(file);
+      }
       if (files.length === 0) throw new FirebreakError('FIREBREAK_E_USAGE', `no experiment files (${EXTENSIONS.join(', ')}) in ${p}`);
       out.push(...files);
     } else out.push(p);
   }
   return out;
+}
+
+/**
+ * Why a file found in a directory is not an experiment, or undefined when it is one (or may be: a file
+ * that does not parse is taken, so that a typo in an experiment is reported rather than skipped).
+ */
+function notAnExperiment(file: string): string | undefined {
+  let data: unknown;
+  try {
+    data = parseYaml(readBoundedFile(file, MAX_EXPERIMENT_BYTES), { maxAliasCount: 100 });
+  } catch {
+    return undefined;
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return 'not a mapping';
+  const d = data as Record<string, unknown>;
+  if (typeof d.schema === 'string' && d.schema.startsWith('firebreak.journal/')) return 'a journal';
+  if (Array.isArray(d.experiments)) return 'a suite';
+  if (Array.isArray(d.schedules)) return 'a schedules file';
+  if (!EXPERIMENT_FIELDS.some((k) => k in d)) return `no ${EXPERIMENT_FIELDS.slice(0, 3).join(', ')} or other experiment field`;
+  return undefined;
 }
 
 /** Reads, substitutes and validates one experiment file. Never throws for bad content: see `issues`. */

@@ -7,10 +7,11 @@ import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../engine/parallel.js';
 import { parseAbort, parseTolerance, parseValue } from '../analysis/expressions.js';
 import { SIGNAL_FIELDS } from '../analysis/fields.js';
 import { CANARY_FIELDS } from '../analysis/canary.js';
-import type { IssueSink } from './issues.js';
+import { rejectUnknownFields, type IssueSink } from './issues.js';
 import type { SignalProbeType } from '../probes/types.js';
 import type { CohortName } from '../signals/types.js';
 import type { AbortSpec, CohortSpec, Experiment, FaultSpec, Phases, PhaseName, ProbeSpec, TargetCohort, ToleranceSpec, TrafficCohort } from './model.js';
+import { didYouMean } from '../util/suggest.js';
 
 const TOP = ['version', 'title', 'description', 'tags', 'configuration', 'secrets', 'target', 'cohort', 'phases', 'hypothesis', 'faults', 'abort', 'rollbacks'];
 const PHASES: PhaseName[] = ['before', 'during', 'after'];
@@ -34,7 +35,7 @@ export function validateExperiment(data: unknown, ctx: ValidateContext, issues: 
     issues.add('', 'an experiment must be a mapping', 'title, hypothesis, faults, ...');
     return undefined;
   }
-  for (const k of Object.keys(data)) if (!TOP.includes(k)) issues.add(k, `unknown field "${k}"`, `one of ${TOP.join(', ')}`);
+  rejectUnknownFields(data, TOP, issues);
   if (data.version !== undefined && data.version !== 1 && data.version !== '1') issues.add('version', `unsupported version ${JSON.stringify(data.version)}`, '1');
 
   const title = typeof data.title === 'string' && data.title.trim() ? data.title.trim() : undefined;
@@ -48,9 +49,11 @@ export function validateExperiment(data: unknown, ctx: ValidateContext, issues: 
   const phases = validatePhases(data.phases, issues.at('phases'));
   const probes = validateProbes(data.hypothesis, cohort, ctx, issues);
   const measures = cohortsMeasured(probes, cohort, ctx);
-  const tolerances = validateTolerances(isMap(data.hypothesis) ? data.hypothesis.tolerances : undefined, probes, measures, issues.at('hypothesis.tolerances'));
+  // A probe with its own problems is reported once: checks that name it say nothing more.
+  const broken = new Set(declaredProbeNames(data.hypothesis).filter((n) => !probes.some((p) => p.name === n)));
+  const tolerances = validateTolerances(isMap(data.hypothesis) ? data.hypothesis.tolerances : undefined, probes, measures, issues.at('hypothesis.tolerances'), broken);
   const faults = validateFaults(data.faults, cohort, phases, ctx, issues.at('faults'));
-  const abort = validateAborts(data.abort, probes, measures, issues.at('abort'));
+  const abort = validateAborts(data.abort, probes, measures, issues.at('abort'), broken);
   const rollbacks = validateActions(data.rollbacks, ctx, issues.at('rollbacks'));
   reconcileDrivers(target, { cohort, faults, probes }, ctx, issues);
   if (!title || issues.count > 0) return undefined;
@@ -140,14 +143,14 @@ function validateCohort(raw: unknown, title: string, ctx: ValidateContext, issue
     issues.add('', 'must be a mapping', 'traffic and/or targets');
     return {};
   }
-  for (const k of Object.keys(raw)) if (k !== 'traffic' && k !== 'targets') issues.add(k, `unknown field "${k}"`, 'traffic or targets');
+  rejectUnknownFields(raw, ['traffic', 'targets'], issues);
   const out: CohortSpec = {};
   if (raw.traffic !== undefined) {
     const t = raw.traffic;
     const s = issues.at('traffic');
     if (!isMap(t)) s.add('', 'must be a mapping', 'canary, control, key, salt');
     else {
-      for (const k of Object.keys(t)) if (!['canary', 'control', 'key', 'salt'].includes(k)) s.add(k, `unknown field "${k}"`, 'canary, control, key or salt');
+      rejectUnknownFields(t, ['canary', 'control', 'key', 'salt'], s);
       const canary = share(t.canary, 'canary', s);
       const control = share(t.control, 'control', s);
       const key = typeof t.key === 'string' ? t.key : 'header:x-user-id';
@@ -167,7 +170,7 @@ function validateCohort(raw: unknown, title: string, ctx: ValidateContext, issue
     if (!isMap(t)) s.add('', 'must be a mapping', 'driver, selector, mode, value, seed, protect, maxBlastRadius');
     else {
       const known = ['driver', 'selector', 'mode', 'value', 'seed', 'protect', 'maxBlastRadius', 'includeStopped'];
-      for (const k of Object.keys(t)) if (!known.includes(k)) s.add(k, `unknown field "${k}"`, `one of ${known.join(', ')}`);
+      rejectUnknownFields(t, known, s);
       const driverName = typeof t.driver === 'string' ? t.driver : undefined;
       const driver = driverName ? ctx.registry.driver(driverName) : undefined;
       if (!driverName) s.add('driver', 'is required', 'the driver whose targets are selected (docker, kubernetes)');
@@ -270,11 +273,11 @@ function validateProbe(p: unknown, cohort: CohortSpec, ctx: ValidateContext, s: 
     s.add('', 'must be a mapping', 'name, type (or use), attributes');
     return undefined;
   }
-  const { name, type, use, phases, ...attrs } = p;
+  const { name, type, use, phases, description: _description, ...attrs } = p;
   if (name !== undefined && (typeof name !== 'string' || !/^[A-Za-z_][\w-]*$/.test(name))) s.add('name', `must be a simple name, got ${JSON.stringify(name)}`, 'letters, digits, - and _');
   const probeType = typeof type === 'string' ? ctx.registry.probe(type) : undefined;
   if (typeof type !== 'string') s.add(use === undefined ? 'type' : 'use', 'is required', 'a probe type, or use: <definition in probes/>');
-  else if (!probeType) s.add('type', `unknown probe type "${type}"`, `one of ${ctx.registry.probeTypes().join(', ')}`);
+  else if (!probeType) s.add('type', `unknown probe type "${type}"${didYouMean(type, ctx.registry.probeTypes())}`, `one of ${ctx.registry.probeTypes().join(', ')}`);
   const when = phaseList(phases, s.at('phases'));
   if (!probeType || typeof type !== 'string') return undefined;
   const withCohort = probeType.type === 'load' && cohort.traffic && attrs.cohort === undefined ? { ...attrs, cohort: { ...cohort.traffic } } : attrs;
@@ -304,7 +307,13 @@ function checkLoadCohort(parsed: { cohort?: Record<string, unknown> }, traffic: 
   }
 }
 
-function validateTolerances(raw: unknown, probes: ProbeSpec[], measures: Map<string, readonly CohortName[] | undefined>, issues: IssueSink): ToleranceSpec[] {
+/** The names the probes were given (or would take), whether or not they are valid. */
+function declaredProbeNames(hypothesis: unknown): string[] {
+  const list = isMap(hypothesis) && Array.isArray(hypothesis.probes) ? hypothesis.probes : [];
+  return list.map((p, i) => (isMap(p) && typeof p.name === 'string' ? p.name : isMap(p) && typeof p.use === 'string' ? p.use : `probe-${i + 1}`));
+}
+
+function validateTolerances(raw: unknown, probes: ProbeSpec[], measures: Map<string, readonly CohortName[] | undefined>, issues: IssueSink, broken: ReadonlySet<string>): ToleranceSpec[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     issues.add('', 'must be a list');
@@ -318,7 +327,7 @@ function validateTolerances(raw: unknown, probes: ProbeSpec[], measures: Map<str
     if (typeof t === 'string') text = t;
     else if (isMap(t) && typeof t.check === 'string') {
       text = t.check;
-      for (const k of Object.keys(t)) if (!['check', 'phases', 'alpha', 'minSamples'].includes(k)) s.add(k, `unknown field "${k}"`, 'check, phases, alpha, minSamples');
+      rejectUnknownFields(t, ['check', 'phases', 'alpha', 'minSamples'], s);
       const phases = phaseList(t.phases, s.at('phases'));
       opts = { ...(phases ? { phases } : {}) };
       if (t.alpha !== undefined) {
@@ -338,6 +347,7 @@ function validateTolerances(raw: unknown, probes: ProbeSpec[], measures: Map<str
     const spec = parseTolerance(text, opts, s);
     if (!spec) return;
     const probe = probes.find((p) => p.name === spec.probe);
+    if (!probe && broken.has(spec.probe)) return;
     if (!probe) {
       if (probes.length) s.add('', `tolerance refers to unknown probe "${spec.probe}"`, `one of ${probes.map((p) => p.name).join(', ')}`);
       else s.add('', `tolerance refers to probe "${spec.probe}" but hypothesis.probes is empty`);
@@ -413,7 +423,7 @@ function validateFaults(raw: unknown, cohort: CohortSpec, phases: Phases | undef
     const { type, name, start, duration, ...attrs } = f;
     const faultType = typeof type === 'string' ? ctx.registry.fault(type) : undefined;
     if (typeof type !== 'string') s.add('type', 'is required', `one of ${ctx.registry.faultTypes().join(', ')}`);
-    else if (!faultType) s.add('type', `unknown fault type "${type}"`, `one of ${ctx.registry.faultTypes().join(', ')}`);
+    else if (!faultType) s.add('type', `unknown fault type "${type}"${didYouMean(type, ctx.registry.faultTypes())}`, `one of ${ctx.registry.faultTypes().join(', ')}`);
     const startMs = start === undefined ? 0 : parseDuration(start);
     if (startMs === undefined) s.add('start', `is not a duration: ${JSON.stringify(start)}`, 'like 0s, 5s');
     const durationMs = duration === undefined ? undefined : parseDuration(duration);
@@ -447,7 +457,7 @@ function unitOf(text: string): 'ms' | 'ratio' | 'rate' | undefined {
   return m ? parseValue(m[1]!)?.unit : undefined;
 }
 
-function validateAborts(raw: unknown, probes: ProbeSpec[], measures: Map<string, readonly CohortName[] | undefined>, issues: IssueSink): AbortSpec[] {
+function validateAborts(raw: unknown, probes: ProbeSpec[], measures: Map<string, readonly CohortName[] | undefined>, issues: IssueSink, broken: ReadonlySet<string>): AbortSpec[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
     issues.add('', 'must be a list of stop conditions');
@@ -463,6 +473,7 @@ function validateAborts(raw: unknown, probes: ProbeSpec[], measures: Map<string,
     const spec = parseAbort(a, s);
     if (!spec) return;
     const probe = probes.find((p) => p.name === spec.probe);
+    if (!probe && broken.has(spec.probe)) return;
     if (!probe) s.add('', `stop condition refers to unknown probe "${spec.probe}"`, probes.length ? `one of ${probes.map((p) => p.name).join(', ')}` : 'a probe in hypothesis.probes');
     else if (probe.kind !== 'signals') s.add('', `stop conditions watch signals probes; "${probe.name}" is a ${probe.type} probe`);
     else if (spec.kind !== 'sequential' && !(SIGNAL_FIELDS as readonly string[]).includes(spec.field)) {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AttributeDoc } from '../experiment/attributes.js';
 import type { IssueSink } from '../experiment/issues.js';
 
 /** JSON-safe values: everything in a ledger entry must survive a process restart. */
@@ -62,6 +63,10 @@ export interface FaultType<Attrs = unknown, State extends JsonObject = JsonObjec
    * `none`: applied once, it names what it acts on in its own attributes (a proxy name, a command).
    */
   scope: 'target' | 'none';
+  /** Its own attributes (beside the envelope): the validator, `list`, `explain` and the schema read these. */
+  attributes: readonly AttributeDoc[];
+  /** A working set of its attributes, shown by `explain` (a test parses every one). */
+  example: Record<string, unknown>;
   /** Validates the fault's own attributes (the envelope fields are gone); reports into `issues`. */
   parse(attrs: Record<string, unknown>, issues: IssueSink): Attrs | undefined;
   /** One line for plans and progress: `latency 300ms ±50ms on payments (downstream)`. */

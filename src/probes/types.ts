@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AttributeDoc } from '../experiment/attributes.js';
 import type { IssueSink } from '../experiment/issues.js';
 import type { CohortName, SignalSource } from '../signals/types.js';
 import type { SummarizeOptions } from '../signals/window.js';
@@ -42,6 +43,10 @@ export interface ValueProbeType<Attrs = unknown, Conn = unknown> {
   type: string;
   driver: string;
   summary: string;
+  /** Its own attributes (beside the envelope): the validator, `list`, `explain` and the schema read these. */
+  attributes: readonly AttributeDoc[];
+  /** A working set of its attributes, shown by `explain` (a test parses every one). */
+  example: Record<string, unknown>;
   parse(attrs: Record<string, unknown>, issues: IssueSink): Attrs | undefined;
   run(ctx: ProbeContext<Conn>, attrs: Attrs): Promise<unknown>;
 }
@@ -51,6 +56,10 @@ export interface SignalProbeType<Attrs = unknown, Conn = unknown> {
   type: string;
   driver: string;
   summary: string;
+  /** Its own attributes (beside the envelope): the validator, `list`, `explain` and the schema read these. */
+  attributes: readonly AttributeDoc[];
+  /** A working set of its attributes, shown by `explain` (a test parses every one). */
+  example: Record<string, unknown>;
   parse(attrs: Record<string, unknown>, issues: IssueSink): Attrs | undefined;
   source(ctx: Omit<ProbeContext<Conn>, 'signal'>, attrs: Attrs): SignalSource;
   /**

@@ -22,11 +22,17 @@ export function attachProgress(events: RunEvents, out: Writable & { isTTY?: bool
     out.write(scrub(text) + '\n');
   };
   const handlers: [string, (p: any) => void][] = [
-    ['run-started', (p) => line(`▶ ${p.title} (${p.source}) run ${p.runId}: ${p.plan.faults.length} fault(s)${p.plan.targets ? `, ${p.plan.targets.canary.length} of ${p.plan.targets.considered} target(s) in the canary` : ''}`)],
+    [
+      'run-started',
+      (p) => {
+        line(`▶ ${p.title} (${p.source}) run ${p.runId}: ${p.plan.faults.length} fault(s)${p.plan.targets ? `, ${p.plan.targets.canary.length} of ${p.plan.targets.considered} target(s) in the canary` : ''}`);
+        for (const note of p.plan.notes ?? []) line(`  ${note}`);
+      },
+    ],
     ['phase-started', (p) => line(`· ${p.phase}${p.durationMs ? ` (${formatDuration(p.durationMs)})` : ''}`)],
     ['fault-applied', (p) => line(`  ⚡ applied ${p.description}${p.target ? ` on ${p.target.name}` : ''}`)],
     ['fault-apply-failed', (p) => line(`  ✗ apply failed: ${p.fault}: ${p.error}`)],
-    ['fault-reverted', (p) => line(`  ↺ reverted ${p.description}${p.target ? ` on ${p.target.name}` : ''}${p.verified ? ' (verified)' : ''}${p.attempts > 1 ? ` after ${p.attempts} attempts` : ''}${p.ledgerError ? `, NOT LEDGERED (${p.ledgerError})` : ''}`)],
+    ['fault-reverted', (p) => line(`  ↺ reverted ${p.description}${p.target ? ` on ${p.target.name}` : ''}${p.verified ? ' (verified)' : ''}${p.attempts > 1 ? ` after ${p.attempts} attempts` : ''}${p.ledgerError ? `, NOT LEDGERED (${p.ledgerError})` : ''}${p.reach ? `; ${reachText(p.reach)}` : ''}`)],
     ['fault-revert-failed', (p) => line(`  ✗ REVERT FAILED ${p.fault} ${p.id} after ${p.attempts} attempts: ${p.error} (run \`firebreak recover\`)`)],
     ['abort-tripped', (p) => line(`  ■ stop condition tripped: ${p.condition}: observed ${JSON.stringify(p.evidence.observed)}`)],
     ['interrupted', (p) => line(p.hard ? `  ■ ${p.signal} again: skipping the after phase (faults are still reverted)` : `  ■ ${p.signal}: reverting every fault, then measuring recovery (send again to skip that)`)],
@@ -72,4 +78,12 @@ function fmt(s: TickCohort): string {
 function short(v: unknown): string {
   const text = JSON.stringify(v) ?? '';
   return text.length > 120 ? text.slice(0, 117) + '...' : text;
+}
+
+/** What a cohort-scoped fault reached while live, and the canary share its point actually saw. */
+export function reachText(reach: { canary?: number; control?: number; untouched?: number }): string {
+  const canary = reach.canary ?? 0;
+  const total = canary + (reach.control ?? 0) + (reach.untouched ?? 0);
+  const share = total > 0 ? ` (canary ${((canary / total) * 100).toFixed(1)}% of ${total} requests)` : ' (no requests passed)';
+  return `reached canary ${canary}, control ${reach.control ?? 0}, untouched ${reach.untouched ?? 0}${share}`;
 }

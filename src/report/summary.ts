@@ -1,3 +1,4 @@
+import { reachText } from './progress.js';
 import type { Journal } from '../engine/journal.js';
 
 const MARK: Record<string, string> = { pass: '✓', fail: '✗', inconclusive: '?', error: '!' };
@@ -24,7 +25,7 @@ export function formatSummary(j: Journal, journalPath?: string): string {
   }
   for (const s of j.stopConditions ?? []) if (s.looks === 0) lines.push(`  ! stop condition "${s.check}" ${s.note ?? 'never evaluated'}`);
   for (const f of j.faults) {
-    lines.push(`  fault ${f.id} ${f.description}${f.target ? ` on ${f.target.name}` : ''}: ${f.revertedAt ? (f.ledgerError ? 'reverted, not ledgered' : 'reverted') : f.appliedAt ? 'NOT REVERTED' : 'not applied'}${f.error ? ` (${f.error})` : ''}`);
+    lines.push(`  fault ${f.id} ${f.description}${f.target ? ` on ${f.target.name}` : ''}: ${f.revertedAt ? (f.ledgerError ? 'reverted, not ledgered' : 'reverted') : f.appliedAt ? 'NOT REVERTED' : 'not applied'}${f.error ? ` (${f.error})` : ''}${f.reach ? `; ${reachText(f.reach)}` : ''}`);
   }
   if (journalPath) lines.push(`  journal: ${journalPath}`);
   return lines.join('\n');

@@ -7,8 +7,8 @@ import { renderJunit } from './junit.js';
 import { MARKDOWN_LIMITS, renderMarkdown } from './markdown.js';
 import type { ReportModel } from './model.js';
 
-export type ReportFormat = 'junit' | 'markdown' | 'markdown-summary' | 'html';
-export const REPORT_FORMATS: readonly ReportFormat[] = ['junit', 'markdown', 'markdown-summary', 'html'];
+export type ReportFormat = 'junit' | 'markdown' | 'markdown-summary' | 'html' | 'json';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['junit', 'markdown', 'markdown-summary', 'html', 'json'];
 
 export interface ReportSpec {
   format: ReportFormat;
@@ -37,6 +37,9 @@ export function renderReport(model: ReportModel, format: ReportFormat): string {
       return scrub(renderMarkdown(model, { maxBytes: MARKDOWN_LIMITS.summary }));
     case 'html':
       return scrub(renderHtml(model));
+    case 'json':
+      // The model the other formats are drawn from, for scripts and other tools.
+      return scrub(`${JSON.stringify(model, null, 2)}\n`);
   }
 }
 

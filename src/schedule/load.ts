@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { DateTime, IANAZone } from 'luxon';
-import type { Issue, IssueSink } from '../experiment/issues.js';
+import { rejectUnknownFields, type Issue, type IssueSink } from '../experiment/issues.js';
 import { parseDuration } from '../util/duration.js';
 import { loadSuiteFile, longDuration, readValidated } from '../suite/load.js';
 import { loadSuiteExperiments } from '../suite/run.js';
@@ -56,7 +56,7 @@ export function validateSchedules(data: unknown, baseDir: string, issues: IssueS
     const s = issues.at(`schedules[${i}]`);
     const before = issues.count;
     if (!isMap(raw)) return void s.add('', 'must be a mapping', '{ name, suite, cron, timeZone, ... }');
-    for (const k of Object.keys(raw)) if (!ENTRY.includes(k)) s.add(k, `unknown field "${k}"`, `one of ${ENTRY.join(', ')}`);
+    rejectUnknownFields(raw, ENTRY, s);
     const name = typeof raw.name === 'string' && /^[A-Za-z0-9][\w.-]*$/.test(raw.name) ? raw.name : undefined;
     if (!name) s.add('name', `must be a simple name, got ${JSON.stringify(raw.name)}`, 'letters, digits, ., - and _');
     else if (names.has(name)) s.add('name', `duplicate schedule name "${name}"`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseSource, documentSink } from '../experiment/document.js';
-import type { Issue, IssueSink } from '../experiment/issues.js';
+import { rejectUnknownFields, type Issue, type IssueSink } from '../experiment/issues.js';
 import { buildExperimentObject } from '../experiment/loader.js';
 import type { ProbeSpec, ToleranceSpec } from '../experiment/model.js';
 import type { Status } from '../engine/journal.js';
@@ -93,7 +93,7 @@ export function validateSuite(data: unknown, source: string, baseDir: string, is
     issues.add('', 'a suite must be a mapping', 'name, experiments, guards, ...');
     return undefined;
   }
-  for (const k of Object.keys(data)) if (!TOP.includes(k)) issues.add(k, `unknown field "${k}"`, `one of ${TOP.join(', ')}`);
+  rejectUnknownFields(data, TOP, issues);
   const name = typeof data.name === 'string' && data.name.trim() ? data.name.trim() : undefined;
   if (!name) issues.add('name', 'is required', 'a non-empty string');
   const kind = data.kind === undefined ? 'pre-release' : data.kind;
@@ -127,7 +127,7 @@ function validateEntries(raw: unknown, baseDir: string, issues: IssueSink): Suit
     const s = issues.at(`[${i}]`);
     const e = typeof item === 'string' ? { path: item } : item;
     if (!isMap(e)) return void s.add('', 'must be a path or a mapping', '{ path, expect?, weight?, critical?, vars? }');
-    for (const k of Object.keys(e)) if (!ENTRY.includes(k)) s.add(k, `unknown field "${k}"`, `one of ${ENTRY.join(', ')}`);
+    rejectUnknownFields(e, ENTRY, s);
     if (typeof e.path !== 'string' || !e.path.trim()) return void s.add('path', 'is required', 'an experiment file, or a pattern like experiments/*.yaml');
     const expectRaw = e.expect === undefined ? ['held'] : typeof e.expect === 'string' ? [e.expect] : e.expect;
     const expect = Array.isArray(expectRaw) ? expectRaw.filter((x): x is Status => typeof x === 'string' && (EXPECTABLE as readonly string[]).includes(x)) : [];
@@ -153,7 +153,7 @@ function validateGuards(raw: unknown, baseDir: string, issues: IssueSink): Guard
   raw.forEach((g, i) => {
     const s = issues.at(`[${i}]`);
     if (!isMap(g)) return void s.add('', 'must be a mapping', '{ name, probe, check, every }');
-    for (const k of Object.keys(g)) if (!GUARD.includes(k)) s.add(k, `unknown field "${k}"`, `one of ${GUARD.join(', ')}`);
+    rejectUnknownFields(g, GUARD, s);
     const name = typeof g.name === 'string' && /^[A-Za-z_][\w-]*$/.test(g.name) ? g.name : undefined;
     if (!name) return void s.add('name', 'is required: a simple name the checks refer to', 'letters, digits, - and _');
     if (!isMap(g.probe)) return void s.add('probe', 'is required', '{ type: http, url: ... } or another value probe');

@@ -88,7 +88,7 @@ describe('CLI commands', function () {
   it('inject rejects unknown faults and bad attributes with exit 64, touching nothing', async () => {
     const a = await runCli(['inject', 'proxy.latenzy', '--proxy', 'x']);
     assert.equal(a.code, 64);
-    assert.match(a.stderr, /unknown fault type "proxy.latenzy" \(known: .*proxy\.latency/);
+    assert.match(a.stderr, /unknown fault type "proxy.latenzy" \(did you mean "proxy.latency"\?\) \(known: .*proxy\.latency/);
     const b = await runCli(['inject', 'proxy.latency', '--proxy', 'x', '--latency', 'slow']);
     assert.equal(b.code, 64);
     assert.match(b.stderr, /--latency/);

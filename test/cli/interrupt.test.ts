@@ -116,7 +116,7 @@ describe('signals and crashes (real child processes)', function () {
     await waitFor('the fault to be applied', applied);
     child.kill('SIGKILL');
     await waitCli(child, 10_000);
-    const r1 = await runCli(['--ledger', ledger, 'recover', '--timeout', '2000'], { cwd: tmp.dir });
+    const r1 = await runCli(['--ledger', ledger, 'recover', '--timeout', '2s'], { cwd: tmp.dir });
     assert.equal(r1.code, 4);
     assert.match(r1.stdout, /could not revert/);
     assert.equal(openFaultsOf(Ledger.readEntries(ledger)).length, 1);

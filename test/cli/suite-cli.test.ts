@@ -27,15 +27,15 @@ describe('CLI: suite, history and report', function () {
   const common = () => ['--ledger', join(tmp.dir, 'ledger.jsonl')];
   const suiteArgs = (file: string) => [...common(), 'suite', file, '--journal', join(tmp.dir, 'journals'), '--history', join(tmp.dir, 'history.jsonl')];
 
-  it('exit 0 when every expectation is met; JSON lines per verdict; JUnit, Markdown and HTML written', async () => {
+  it('exit 0 when every expectation is met; one JSON document with every verdict; JUnit, Markdown and HTML written', async () => {
     exp('ok', false);
     exp('weak', true);
     const suite = write('suite.yaml', { name: 'release gate', experiments: [{ path: 'ok.yaml' }, { path: 'weak.yaml', expect: 'deviated' }] });
     const r = await runCli([...suiteArgs(suite), '--json', '--report', `junit:${join(tmp.dir, 'out/j.xml')}`, '--report', `markdown:${join(tmp.dir, 'out/r.md')}`, '--report', `html:${join(tmp.dir, 'out/r.html')}`]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(lines.map((l) => [l.msg, l.status ?? l.gate]), [['verdict', 'held'], ['verdict', 'deviated'], ['suite', 'passed']]);
-    assert.equal(lines[2]!.scoreText, '1/2 held (0.50), coverage 2/2');
+    const doc = JSON.parse(r.stdout) as { gate: string; scoreText: string; outcomes: { status: string; gate: string }[] };
+    assert.deepEqual([doc.gate, ...doc.outcomes.map((o) => o.status)], ['passed', 'held', 'deviated']);
+    assert.equal(doc.scoreText, '1/2 held (0.50), coverage 2/2');
     for (const f of ['j.xml', 'r.md', 'r.html']) assert.ok(existsSync(join(tmp.dir, 'out', f)), f);
     assert.match(readFileSync(join(tmp.dir, 'out/j.xml'), 'utf8'), /<testsuite name="release gate" tests="2" failures="0" errors="0" skipped="0"/);
   });

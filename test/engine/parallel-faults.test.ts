@@ -25,6 +25,8 @@ function recordingDriver(opts: { targets: number; failOn?: string; ledgerPath: (
     driver: 'rec',
     summary: 'records its calls',
     scope: 'target',
+    attributes: [],
+    example: {},
     parse: () => ({}),
     describe: (_a, t) => `${name} on ${t?.name}`,
     prepare: async (_ctx, _a, t) => ({ target: t!.id }),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { FirebreakError } from '../../errors.js';
 import { History, rebuildHistory, type HistoryEntry } from '../../history/history.js';
 import { longDuration } from '../../suite/load.js';
+import { Output, type OutputFlags } from '../output.js';
 
 interface HistoryFlags {
   experiment?: string;
@@ -10,6 +11,7 @@ interface HistoryFlags {
   kind?: HistoryEntry['kind'];
   schedule?: string;
   json?: boolean;
+  quiet?: boolean;
   history?: string;
 }
 
@@ -21,6 +23,7 @@ export function historyCommand(): Command {
     .option('--kind <kind>', 'run, suite or schedule')
     .option('--schedule <name>', 'only this schedule\'s events and suite runs')
     .option('--json', 'the entries as one JSON document')
+    .option('-q, --quiet', 'print only the entries (no note when there are none)')
     .option('--history <file>', 'history file (default .firebreak/history.jsonl, or FIREBREAK_HISTORY)')
     .addHelpText('after', `
 Examples:
@@ -35,28 +38,50 @@ Examples:
         ...(flags.kind ? { kind: flags.kind } : {}), ...(flags.experiment ? { experiment: flags.experiment } : {}),
         ...(since !== undefined ? { since } : {}), ...(flags.schedule ? { schedule: flags.schedule } : {}),
       });
-      if (flags.json) process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
-      else for (const e of entries) process.stdout.write(lineOf(e) + '\n');
+      const out = new Output(flags);
+      out.document(entries);
+      for (const e of entries) out.result(lineOf(e));
+      if (entries.length === 0) out.note(`no entries in ${new History(flags.history).path}${flags.kind || flags.experiment || flags.since || flags.schedule ? ' that match' : ''}`);
     });
   cmd
     .command('rebuild')
     .description('recreate the run entries of the history from the journals')
     .option('--journals <dir>', 'where the journals are', join('.firebreak', 'journals'))
-    .action((flags: { journals: string }, sub: Command) => {
+    .option('--json', 'the outcome as one JSON document')
+    .option('-q, --quiet', 'print nothing; the exit code says it worked')
+    .addHelpText('after', `
+Example:
+  firebreak history rebuild --journals .firebreak/journals`)
+    .action((flags: OutputFlags & { journals: string }, sub: Command) => {
       const history = new History((sub.parent?.opts() as HistoryFlags).history);
       const n = rebuildHistory(history, flags.journals);
-      process.stdout.write(`rebuilt ${history.path}: ${n} run(s) from ${flags.journals}\n`);
+      const out = new Output(withParentOutput(flags, sub));
+      out.document({ history: history.path, journals: flags.journals, runs: n });
+      out.note(`rebuilt ${history.path}: ${n} run(s) from ${flags.journals}`);
     });
   cmd
     .command('prune')
     .description('drop entries older than the retention')
     .requiredOption('--retention <duration>', 'keep entries younger than this (90d)')
-    .action((flags: { retention: string }, sub: Command) => {
+    .option('--json', 'the outcome as one JSON document')
+    .option('-q, --quiet', 'print nothing; the exit code says it worked')
+    .addHelpText('after', `
+Example:
+  firebreak history prune --retention 90d`)
+    .action((flags: OutputFlags & { retention: string }, sub: Command) => {
       const history = new History((sub.parent?.opts() as HistoryFlags).history);
       const dropped = history.prune(durationFlag(flags.retention, '--retention'));
-      process.stdout.write(`${history.path}: ${dropped} entr${dropped === 1 ? 'y' : 'ies'} older than ${flags.retention} dropped\n`);
+      const out = new Output(withParentOutput(flags, sub));
+      out.document({ history: history.path, retention: flags.retention, dropped });
+      if (!out.json && !out.quiet) process.stdout.write(`${history.path}: ${dropped} entr${dropped === 1 ? 'y' : 'ies'} older than ${flags.retention} dropped\n`);
     });
   return cmd;
+}
+
+/** `history --json rebuild` and `history rebuild --json` mean the same: commander gives a flag the parent also declares to the parent. */
+function withParentOutput(flags: OutputFlags, sub: Command): OutputFlags {
+  const parent = (sub.parent?.opts() ?? {}) as OutputFlags;
+  return { ...flags, json: flags.json || parent.json, quiet: flags.quiet || parent.quiet };
 }
 
 function durationFlag(v: string, flag: string): number {

@@ -6,8 +6,9 @@ import { historyCommand } from './history.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
 import { scheduleCommand } from './schedule.js';
+import { explainCommand, listCommand } from './explain.js';
 
 /** Commands beyond the core four: suites, history and reports, the embedded proxy server and the demo. */
 export function extraCommands(): Command[] {
-  return [suiteCommand(), serveCommand(), scheduleCommand(), historyCommand(), reportCommand(), proxyCommand(), demoCommand()];
+  return [listCommand(), explainCommand(), suiteCommand(), serveCommand(), scheduleCommand(), historyCommand(), reportCommand(), proxyCommand(), demoCommand()];
 }

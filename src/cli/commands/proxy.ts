@@ -27,6 +27,14 @@ export function proxyCommand(): Command {
     .option('--token <token>', 'require Authorization: Bearer <token> on every API request (default: FIREBREAK_PROXY_TOKEN; prefer the variable, a command line is visible to other users)')
     .option('--allow-non-loopback', 'let proxies listen on addresses other than loopback (0.0.0.0, a LAN address)')
     .option('--allow-host <name>', 'another host name the API answers to (repeatable; IP literals, localhost, --host and the machine name always)', collect, [])
+    .addHelpText('after', `
+Speaks the Toxiproxy HTTP API (toxiproxy-cli and every Toxiproxy client work against it), plus
+HTTP cohort mode and per-cohort signals. Stops on SIGINT, SIGTERM, SIGHUP or SIGQUIT.
+
+Examples:
+  firebreak proxy                                   # API on 127.0.0.1:8474
+  firebreak proxy --config proxies.json --port 8474
+  FIREBREAK_PROXY_TOKEN=... firebreak proxy --host 0.0.0.0 --allow-host proxy.internal`)
     .action(async (flags: ProxyFlags, cmd: Command) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(EXIT.invalid, `--port: not a port number: "${flags.port}"`);

@@ -5,10 +5,11 @@ import { FirebreakError } from '../../errors.js';
 import type { Journal } from '../../engine/journal.js';
 import { History, type SuiteEntry } from '../../history/history.js';
 import { reportSuiteOfHistory, reportSuiteOfJournals, type ReportModel } from '../../report/model.js';
+import type { OutputFlags } from '../output.js';
 import { REPORT_FORMATS, renderReport, writeReports, type ReportFormat } from '../../report/write.js';
 
-interface ReportFlags {
-  format: string;
+interface ReportFlags extends OutputFlags {
+  format?: string;
   out?: string;
   history?: string;
   suite?: string;
@@ -20,7 +21,9 @@ export function reportCommand(): Command {
   return new Command('report')
     .description('render journals, or the suite runs history recorded, as JUnit XML, Markdown or a self-contained HTML report')
     .argument('[journals...]', 'journal files or directories (without them: the latest suite runs from history)')
-    .requiredOption('--format <format>', `one of ${REPORT_FORMATS.join(', ')}`)
+    .option('--format <format>', `one of ${REPORT_FORMATS.join(', ')}`)
+    .option('--json', 'the report\'s data as one JSON document (same as --format json)')
+    .option('-q, --quiet', 'no note when the report is written to a file')
     .option('--out <file>', 'write here (default: stdout)')
     .option('--history <file>', 'history file (default .firebreak/history.jsonl, or FIREBREAK_HISTORY)')
     .option('--suite <name>', 'from history: only this suite')
@@ -32,7 +35,9 @@ Examples:
   firebreak report --format junit .firebreak/journals/ --out junit.xml
   firebreak report --format markdown-summary --suite pre-release >> "$GITHUB_STEP_SUMMARY"`)
     .action((paths: string[], flags: ReportFlags) => {
-      const format = flags.format as ReportFormat;
+      if (flags.json && flags.format && flags.format !== 'json') throw new FirebreakError('FIREBREAK_E_USAGE', `--json is --format json; it cannot be combined with --format ${flags.format}`);
+      if (!flags.json && !flags.format) throw new FirebreakError('FIREBREAK_E_USAGE', `give --format (${REPORT_FORMATS.join(', ')}) or --json`);
+      const format = (flags.json ? 'json' : flags.format) as ReportFormat;
       if (!REPORT_FORMATS.includes(format)) throw new FirebreakError('FIREBREAK_E_USAGE', `--format must be one of ${REPORT_FORMATS.join(', ')}, got ${JSON.stringify(flags.format)}`);
       const last = Number(flags.last);
       if (!Number.isInteger(last) || last < 1) throw new FirebreakError('FIREBREAK_E_USAGE', `--last takes a whole number >= 1, got ${JSON.stringify(flags.last)}`);
@@ -49,7 +54,7 @@ Examples:
       }
       if (flags.out) {
         writeReports(model, [{ format, path: flags.out }]);
-        process.stderr.write(`firebreak: ${format} report written to ${flags.out}\n`);
+        if (!flags.quiet) process.stderr.write(`firebreak: ${format} report written to ${flags.out}\n`);
       } else process.stdout.write(renderReport(model, format));
     });
 }

@@ -38,6 +38,17 @@ export function runCommand(): Command {
     .option('-q, --quiet', 'no progress output')
     .option('--report <format:file>', 'write a report of the runs: junit:<file>, markdown:<file>, markdown-summary:<file>, html:<file> (repeatable)', collect, [])
     .option('--history <file>', 'history file (default .firebreak/history.jsonl, or FIREBREAK_HISTORY)')
+    .addHelpText('after', `
+Exit codes: 0 held, 1 deviated, 2 aborted (a stop condition tripped), 3 not steady before the
+fault (nothing injected), 4 failed (the tool could not do its job), 5 inconclusive (too little
+evidence), 64 invalid input (nothing touched), 130 interrupted (faults reverted). With several
+files, the most serious.
+
+Examples:
+  firebreak run experiments/checkout-latency.yaml
+  firebreak run experiments/ --var payments_url=http://127.0.0.1:8081 --report junit:out/firebreak.xml
+  firebreak run checkout-latency.yaml --dry-run          # the targets, faults and proxies it would use
+  firebreak run checkout-latency.yaml --json -q | jq .verdict`)
     .action(async (paths: string[], flags: RunFlags, cmd: Command) => {
       const specs = flags.report.map(parseReportSpec);
       const files = expandPaths(paths);
@@ -106,6 +117,7 @@ export function formatPlan(j: Journal): string {
   for (const f of p.faults) {
     lines.push(`  fault ${f.id}: ${f.description}${f.target ? ` on ${f.target}` : ''}, from ${f.startMs} ms${f.durationMs !== undefined ? ` for ${f.durationMs} ms` : ' to the end of during'}`);
   }
+  for (const note of p.notes ?? []) lines.push(`  ${note}`);
   for (const pr of p.probes) lines.push(`  probe ${pr.name} (${pr.type}, ${pr.kind})`);
   for (const a of p.aborts) lines.push(`  stop if ${a}`);
   return lines.join('\n');

@@ -8,25 +8,37 @@ import { loadSchedulesFile, type Schedule } from '../../schedule/load.js';
 import { calendarSkip, jitterOf } from '../../schedule/policy.js';
 import { runScheduledSuite } from '../../schedule/run-slot.js';
 import { SchedulerState } from '../../schedule/state.js';
+import { Output, withOutputFlags, type OutputFlags } from '../output.js';
 import { globalOptions, loggerFor, trapSignals } from '../shared.js';
 
-interface Common {
+interface Common extends OutputFlags {
   schedules?: string;
   state: string;
-  json?: boolean;
 }
 
 export function scheduleCommand(): Command {
-  const cmd = new Command('schedule').description('check, preview, pause, resume or run the schedules that `firebreak serve` runs');
-  cmd
-    .command('validate')
-    .description('check a schedules file and the suites it names; touches nothing')
-    .requiredOption('--schedules <file>', 'schedules file')
-    .action((flags: Common) => {
-      const schedules = load(flags.schedules!);
-      if (!schedules) return;
-      for (const s of schedules) process.stdout.write(`${s.name}: ok, "${s.cron}" in ${s.timeZone}, runs ${s.suite} (about ${Math.round(s.estimatedMs / 60_000)} min); next ${formatInZone(s.fire.next(Date.now()), s.timeZone)}\n`);
-    });
+  const cmd = new Command('schedule').description('check, preview, pause, resume or run the schedules that `firebreak serve` runs').addHelpText('after', `
+Examples:
+  firebreak schedule validate --schedules experiments/demo.schedules.yaml
+  firebreak schedule next --schedules experiments/demo.schedules.yaml --count 10
+  firebreak schedule pause storefront-weekly`);
+  withOutputFlags(
+    cmd
+      .command('validate')
+      .description('check a schedules file and the suites it names; touches nothing')
+      .requiredOption('--schedules <file>', 'schedules file')
+      .addHelpText('after', `
+Example:
+  firebreak schedule validate --schedules experiments/demo.schedules.yaml`),
+    'every schedule with its next fire time, as one JSON document',
+  ).action((flags: Common) => {
+    const schedules = load(flags.schedules!);
+    if (!schedules) return;
+    const out = new Output(flags);
+    const now = Date.now();
+    out.document(schedules.map((s) => ({ schedule: s.name, cron: s.cron, timeZone: s.timeZone, suite: s.suite, estimatedMs: s.estimatedMs, next: new Date(s.fire.next(now)).toISOString() })));
+    for (const s of schedules) out.note(`${s.name}: ok, "${s.cron}" in ${s.timeZone}, runs ${s.suite} (about ${Math.round(s.estimatedMs / 60_000)} min); next ${formatInZone(s.fire.next(now), s.timeZone)}`);
+  });
   cmd
     .command('next')
     .description('the exact upcoming fire times, with the slots the calendar would skip and why, for review')
@@ -36,6 +48,7 @@ export function scheduleCommand(): Command {
     .option('--name <schedule>', 'only this schedule')
     .option('--state <dir>', 'scheduler state (for paused schedules)', join('.firebreak', 'scheduler'))
     .option('--json', 'as one JSON document')
+    .option('-q, --quiet', 'only the fire times, one per line (no headings)')
     .addHelpText('after', `
 Example:
   firebreak schedule next --schedules experiments/demo.schedules.yaml --count 10`)
@@ -60,8 +73,8 @@ Example:
       if (flags.name && out.length === 0) throw new FirebreakError('FIREBREAK_E_USAGE', `no schedule named "${flags.name}"`);
       if (flags.json) return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
       for (const s of out) {
-        process.stdout.write(`${s.schedule} (${s.timeZone}):\n`);
-        for (const f of s.fires) process.stdout.write(`  ${f.local}  ${f.fireAt}${f.skip ? `  SKIPPED: ${f.skip}` : ''}\n`);
+        if (!flags.quiet) process.stdout.write(`${s.schedule} (${s.timeZone}):\n`);
+        for (const f of s.fires) process.stdout.write(`${flags.quiet ? `${s.schedule} ` : '  '}${f.local}  ${f.fireAt}${f.skip ? `  SKIPPED: ${f.skip}` : ''}\n`);
       }
     });
   for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
@@ -71,6 +84,11 @@ Example:
       .argument('<schedule>', 'schedule name')
       .option('--schedules <file>', 'schedules file (to check the name)')
       .option('--state <dir>', 'scheduler state', join('.firebreak', 'scheduler'))
+      .option('--json', 'the outcome as one JSON document')
+      .option('-q, --quiet', 'print nothing; the exit code says it worked')
+      .addHelpText('after', `
+Example:
+  firebreak schedule ${name} storefront-weekly --schedules experiments/demo.schedules.yaml`)
       .action((schedule: string, flags: Common) => {
         if (flags.schedules) {
           const schedules = load(flags.schedules);
@@ -78,7 +96,9 @@ Example:
           if (!schedules.some((s) => s.name === schedule)) throw new FirebreakError('FIREBREAK_E_USAGE', `no schedule named "${schedule}" in ${flags.schedules}`);
         }
         new SchedulerState(flags.state).update(schedule, (m) => ({ ...m, paused }));
-        process.stdout.write(`${schedule}: ${paused ? 'paused' : 'resumed'} (${flags.state})\n`);
+        const out = new Output(flags);
+        out.document({ schedule, paused, state: flags.state });
+        out.note(`${schedule}: ${paused ? 'paused' : 'resumed'} (${flags.state})`);
       });
   }
   cmd
@@ -88,6 +108,11 @@ Example:
     .requiredOption('--schedules <file>', 'schedules file')
     .option('--journal <dir>', 'where journals go', join('.firebreak', 'journals'))
     .option('--history <file>', 'history file')
+    .option('--json', 'the outcome as one JSON document')
+    .option('-q, --quiet', 'print only the outcome: no progress')
+    .addHelpText('after', `
+Example:
+  firebreak schedule run storefront-weekly --schedules experiments/demo.schedules.yaml`)
     .action(async (schedule: string, flags: Common & { journal: string; history?: string }, sub: Command) => {
       const schedules = load(flags.schedules!);
       if (!schedules) return;
@@ -99,9 +124,11 @@ Example:
       const trap = trapSignals();
       const ledger = globalOptions(sub).ledger;
       try {
-        const r = await runScheduledSuite(s, { interruption: trap.interruption, history, logger: loggerFor(sub), journalDir: flags.journal, progress: process.stderr, ...(ledger ? { ledgerPath: ledger } : {}) });
+        const r = await runScheduledSuite(s, { interruption: trap.interruption, history, logger: loggerFor(sub), journalDir: flags.journal, ...(flags.quiet || flags.json ? {} : { progress: process.stderr }), ...(ledger ? { ledgerPath: ledger } : {}) });
         history.append({ kind: 'schedule', at: new Date().toISOString(), schedule: s.name, slot: new Date(now).toISOString(), event: 'finished', suiteRunId: r.suiteRunId, gate: r.gate });
-        process.stdout.write(`${s.name}: gate ${r.gate} (exit ${r.exitCode})\n`);
+        const out = new Output(flags);
+        out.document({ schedule: s.name, suiteRunId: r.suiteRunId, gate: r.gate, exitCode: r.exitCode });
+        out.result(`${s.name}: gate ${r.gate} (exit ${r.exitCode})`);
         process.exitCode = r.exitCode;
       } finally {
         trap.release();

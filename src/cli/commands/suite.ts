@@ -16,6 +16,7 @@ interface SuiteFlags {
   report: string[];
   history?: string;
   json?: boolean;
+  jsonLines?: boolean;
   quiet?: boolean;
 }
 
@@ -26,8 +27,9 @@ export function suiteCommand(): Command {
     .option('--journal <dir>', 'where each experiment\'s journal goes', '.firebreak/journals')
     .option('--report <format:file>', 'write a report: junit:<file>, markdown:<file> (60 KB cap), markdown-summary:<file> (1 MB cap), html:<file> (repeatable)', collect, [])
     .option('--history <file>', 'history file (default .firebreak/history.jsonl, or FIREBREAK_HISTORY)')
-    .option('--json', 'one JSON line per verdict, then one for the suite, on stdout (no table)')
-    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'the result as one JSON document on stdout: the gate, the score, every verdict (no table)')
+    .option('--json-lines', 'one JSON line per verdict as it comes, then one for the suite (for long suites in CI logs)')
+    .option('-q, --quiet', 'print only the result and problems: no progress, no notes')
     .addHelpText('after', `
 Examples:
   firebreak suite experiments/demo.suite.yaml
@@ -69,7 +71,7 @@ experiment that could not test, a guard that halted the suite); 4 a fault could 
             if (!flags.quiet) process.stderr.write(`[${i + 1}/${suite.experiments.length}] ${entry.path}\n`);
           },
           onOutcome: (o) => {
-            if (flags.json) process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), msg: 'verdict', suite: suite.name, experiment: o.title, source: o.entry.path, status: o.status ?? null, expect: o.entry.expect, gate: o.gate, journal: o.journalPath ?? null }) + '\n');
+            if (flags.jsonLines) process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), msg: 'verdict', suite: suite.name, experiment: o.title, source: o.entry.path, status: o.status ?? null, expect: o.entry.expect, gate: o.gate, journal: o.journalPath ?? null }) + '\n');
           },
         });
       } finally {
@@ -77,8 +79,12 @@ experiment that could not test, a guard that halted the suite); 4 a fault could 
       }
       const model: ReportModel = { title: `firebreak: ${suite.name}`, generatedAt: new Date().toISOString(), suites: [reportSuiteOf(result)], history: history.read() };
       writeReports(model, specs);
-      if (flags.json) {
-        process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), msg: 'suite', suite: suite.name, suiteRunId: result.suiteRunId, gate: result.gate, exitCode: result.exitCode, score: result.score.value, scoreText: result.score.text, halted: result.halted ?? null, reports: specs }) + '\n');
+      const summary = { suite: suite.name, suiteRunId: result.suiteRunId, gate: result.gate, exitCode: result.exitCode, score: result.score.value, scoreText: result.score.text, halted: result.halted ?? null, reports: specs };
+      if (flags.jsonLines) {
+        process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), msg: 'suite', ...summary }) + '\n');
+      } else if (flags.json) {
+        const outcomes = result.outcomes.map((o) => ({ experiment: o.title, source: o.entry.path, status: o.status ?? null, expect: o.entry.expect, gate: o.gate, reason: o.reason, journal: o.journalPath ?? null }));
+        process.stdout.write(JSON.stringify({ ...summary, outcomes }, null, 2) + '\n');
       } else {
         process.stdout.write(`\n${suite.name}: gate ${result.gate.toUpperCase()} (exit ${result.exitCode}), ${result.score.text}\n`);
         if (result.halted) process.stdout.write(`  stopped early: ${result.halted}\n`);

@@ -1,5 +1,7 @@
 import { parseDuration, timerProblem } from '../../util/duration.js';
 import type { IssueSink } from '../../experiment/issues.js';
+import { didYouMean } from '../../util/suggest.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 
 /** Small readers for driver attributes: each reports a precise issue and returns undefined on error. */
 export function readString(attrs: Record<string, unknown>, key: string, issues: IssueSink, required = false): string | undefined {
@@ -75,9 +77,10 @@ export function readStringMap(attrs: Record<string, unknown>, key: string, issue
   return out;
 }
 
-/** Reports attributes the type does not know (typos are the commonest mistake). */
-export function rejectUnknown(attrs: Record<string, unknown>, known: readonly string[], issues: IssueSink): void {
+/** Reports attributes the type does not declare (typos are the commonest mistake). */
+export function rejectUnknown(attrs: Record<string, unknown>, declared: readonly AttributeDoc[] | readonly string[], issues: IssueSink): void {
+  const known = declared.map((d) => (typeof d === 'string' ? d : d.name));
   for (const k of Object.keys(attrs)) {
-    if (!known.includes(k)) issues.add(k, `unknown attribute "${k}"`, `one of ${known.join(', ')}`);
+    if (!known.includes(k)) issues.add(k, `unknown attribute "${k}"${didYouMean(k, known)}`, `one of ${known.join(', ')}`);
   }
 }

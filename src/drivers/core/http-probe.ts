@@ -1,6 +1,7 @@
 import { FirebreakError } from '../../errors.js';
 import type { ValueProbeType } from '../../probes/types.js';
 import { readDuration, readString, readStringMap, rejectUnknown } from './attrs.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 
 interface HttpProbeAttrs {
   url: string;
@@ -10,14 +11,24 @@ interface HttpProbeAttrs {
   timeoutMs: number;
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'url', kind: 'url', required: true, summary: 'The URL requested.' },
+  { name: 'method', kind: 'string', default: 'GET', summary: 'The HTTP method.' },
+  { name: 'headers', kind: 'map', summary: 'Request headers.' },
+  { name: 'body', kind: 'any', summary: 'The request body: text as it is, anything else as JSON.' },
+  { name: 'timeout', kind: 'duration', default: '5s', summary: 'How long the request may take, headers and body.' },
+];
+
 /** One HTTP request; tolerances look at `status`, `body`, `json.<path>`, `durationMs`, `headers.<name>`. */
 export const httpProbe: ValueProbeType<HttpProbeAttrs> = {
   kind: 'value',
   type: 'http',
   driver: 'core',
   summary: 'Makes one HTTP request and answers its status, body (and JSON) and duration.',
+  attributes: ATTRS,
+  example: { url: 'http://127.0.0.1:8080/health', timeout: '2s' },
   parse(attrs, issues) {
-    rejectUnknown(attrs, ['url', 'method', 'headers', 'body', 'timeout'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const url = readString(attrs, 'url', issues, true);
     if (url && !/^https?:\/\//.test(url)) issues.add('url', `must be an http(s) URL, got "${url}"`);
     const method = (readString(attrs, 'method', issues) ?? 'GET').toUpperCase();

@@ -3,6 +3,7 @@ import { FirebreakError } from '../../errors.js';
 import { execCommand } from '../../util/exec.js';
 import type { FaultType, JsonObject } from '../../faults/types.js';
 import { readCommand, readDuration, readStringMap, readString, rejectUnknown } from './attrs.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 
 interface ProcessFaultAttrs {
   apply: string | string[];
@@ -20,14 +21,24 @@ interface ProcessFaultState extends JsonObject {
   env: { [k: string]: string };
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'apply', kind: 'command', required: true, summary: 'The command that injects the fault (a string runs in a shell).' },
+  { name: 'revert', kind: 'command', required: true, summary: 'The command that undoes it; it must succeed when run twice, or after apply failed half way.' },
+  { name: 'timeout', kind: 'duration', default: '30s', summary: 'How long each command may run before it is killed.' },
+  { name: 'cwd', kind: 'string', summary: "The directory the commands run in, relative to the experiment file's.", default: "the experiment file's directory" },
+  { name: 'env', kind: 'map', summary: 'Extra environment variables.' },
+];
+
 /** Wraps any tool the user already has: an apply command and a revert command. */
 export const processFault: FaultType<ProcessFaultAttrs, ProcessFaultState> = {
   type: 'process',
   driver: 'core',
   summary: 'Runs an apply command, and a revert command to undo it (wraps any existing tool).',
+  attributes: ATTRS,
+  example: { apply: 'touch /tmp/maintenance', revert: 'rm -f /tmp/maintenance', timeout: '10s' },
   scope: 'none',
   parse(attrs, issues) {
-    rejectUnknown(attrs, ['apply', 'revert', 'timeout', 'cwd', 'env'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const apply = readCommand(attrs, 'apply', issues, true);
     const revert = readCommand(attrs, 'revert', issues, true);
     const timeoutMs = readDuration(attrs, 'timeout', issues, 30_000);

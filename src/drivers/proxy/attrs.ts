@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../experiment/attributes.js';
 import type { IssueSink } from '../../experiment/issues.js';
 import { parseFraction } from '../../util/duration.js';
 import { readString } from '../core/attrs.js';
@@ -13,7 +14,13 @@ export interface CommonToxicAttrs {
   cohort?: ToxicCohort;
 }
 
-export const COMMON_TOXIC_ATTRS = ['proxy', 'stream', 'toxicity', 'cohort'] as const;
+/** The attributes every toxic fault shares. */
+export const COMMON_TOXIC_ATTRS: readonly AttributeDoc[] = [
+  { name: 'proxy', kind: 'string', required: true, summary: 'The proxy to act on, by name (target.proxy.proxies[].name, or one made with the proxy API).' },
+  { name: 'stream', kind: 'enum', values: ['upstream', 'downstream'], default: 'downstream', summary: 'The direction: upstream is client to server, downstream is server to client.' },
+  { name: 'toxicity', kind: 'fraction', default: 1, summary: 'The share of connections (TCP) or requests (cohort mode) it acts on.' },
+  { name: 'cohort', kind: 'enum', values: ['canary', 'control', 'all'], default: 'canary', summary: 'On a proxy in HTTP cohort mode, the traffic cohort it hurts; all for every request.' },
+];
 
 export function readCommon(attrs: Record<string, unknown>, issues: IssueSink, opts: { stream?: boolean } = {}): CommonToxicAttrs | undefined {
   const before = issues.count;

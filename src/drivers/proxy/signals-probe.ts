@@ -6,7 +6,8 @@ import type { SignalProbeType } from '../../probes/types.js';
 import { HdrLatencyHistogram } from '../../signals/histogram.js';
 import { COHORTS, type CohortInterval, type CohortName, type IntervalByCohort, type SignalSource } from '../../signals/types.js';
 import { isAbortError, withTimeout } from '../../util/abort.js';
-import { readDuration } from '../core/attrs.js';
+import { readDuration, rejectUnknown } from '../core/attrs.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 
 export interface ProxySignalsAttrs {
   /** Name of a proxy in HTTP cohort mode. */
@@ -25,9 +26,14 @@ export interface ProxyApiConnection {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'proxy', kind: 'string', required: true, summary: 'The proxy in HTTP cohort mode whose counters are read.' },
+  { name: 'timeout', kind: 'duration', default: '2s', summary: 'A request in flight longer than this has failed, as far as a client with this timeout is concerned.' },
+];
+
 export function parseProxySignalsAttrs(attrs: Record<string, unknown>, issues: IssueSink): ProxySignalsAttrs | undefined {
   const before = issues.count;
-  for (const key of Object.keys(attrs)) if (key !== 'proxy' && key !== 'timeout') issues.add(key, `unknown attribute "${key}"`, 'proxy or timeout');
+  rejectUnknown(attrs, ATTRS, issues);
   const proxy = attrs.proxy;
   if (proxy === undefined) issues.add('proxy', 'is required', 'the name of a proxy in http cohort mode');
   else if (typeof proxy !== 'string' || proxy.trim() === '') issues.add('proxy', `must be a non-empty string, got ${JSON.stringify(proxy)}`);
@@ -42,6 +48,8 @@ export const proxySignalsProbe: SignalProbeType<ProxySignalsAttrs, ProxyApiConne
   type: 'proxy.signals',
   driver: 'proxy',
   summary: 'Golden signals per traffic cohort as a proxy in HTTP cohort mode counted them (latency, requests, errors, bytes).',
+  attributes: ATTRS,
+  example: { proxy: 'payments', timeout: '2s' },
   parse: parseProxySignalsAttrs,
   source(ctx, attrs) {
     return new ProxySignalsSource(ctx.connection.url, attrs.proxy, { logger: ctx.logger, timeoutMs: ctx.timeoutMs, overdueAfterMs: attrs.timeoutMs });

@@ -1,5 +1,6 @@
 import type { ToxicType as ClientToxicType } from 'toxiproxy-node-client';
 import { FirebreakError } from '../../errors.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 import type { IssueSink } from '../../experiment/issues.js';
 import type { FaultContext, FaultType, JsonObject } from '../../faults/types.js';
 import { rejectUnknown } from '../core/attrs.js';
@@ -29,8 +30,10 @@ export interface ToxicFaultSpec {
   /** The proxy API's toxic type. */
   toxic: string;
   summary: string;
-  /** The fault's own attribute names (the common ones are added). */
-  attributes: readonly string[];
+  /** The fault's own attributes (the common ones are added). */
+  attributes: readonly AttributeDoc[];
+  /** Its own attributes in a working example (a proxy name is added). */
+  example: Record<string, unknown>;
   /** Reads the fault's own attributes into the toxic's attributes. */
   read(attrs: Record<string, unknown>, issues: IssueSink): ToxicFaultAttrs['attributes'] | undefined;
   describe(a: ToxicFaultAttrs): string;
@@ -44,14 +47,16 @@ type Ctx = FaultContext<ProxyConnection>;
 
 /** Builds a fault that adds one named toxic on apply and removes exactly that toxic on revert. */
 export function toxicFault(spec: ToxicFaultSpec): FaultType<ToxicFaultAttrs, ToxicFaultState, ProxyConnection> {
+  const attributes = [...COMMON_TOXIC_ATTRS.filter((d) => spec.stream !== false || d.name !== 'stream'), ...spec.attributes];
   return {
     type: spec.type,
     driver: 'proxy',
     summary: spec.summary,
     scope: 'none',
+    attributes,
+    example: { proxy: 'payments', ...spec.example },
     parse(attrs, issues) {
-      const common = COMMON_TOXIC_ATTRS.filter((k) => spec.stream !== false || k !== 'stream');
-      rejectUnknown(attrs, [...common, ...spec.attributes], issues);
+      rejectUnknown(attrs, attributes, issues);
       const base = readCommon(attrs, issues, { stream: spec.stream });
       const own = spec.read(attrs, issues);
       if (!base || !own) return undefined;

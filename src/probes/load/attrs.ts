@@ -1,6 +1,7 @@
 import type { IssueSink } from '../../experiment/issues.js';
 import { parseStickyKey, type StickyKeySource } from '../../cohort/sticky.js';
-import { readDuration, readNumber, readStringMap } from '../../drivers/core/attrs.js';
+import { readDuration, readNumber, readStringMap, rejectUnknown } from '../../drivers/core/attrs.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 import { parseFraction } from '../../util/duration.js';
 import { parseErrorStatus, type StatusRanges } from './error-status.js';
 
@@ -71,16 +72,45 @@ export const LOAD_DEFAULTS = {
   users: { count: 1000, header: 'x-user-id', prefix: 'user-' },
 } as const;
 
-const KNOWN = ['url', 'endpoints', 'rate', 'maxInFlight', 'timeout', 'requests', 'users', 'cohort', 'errorStatus', 'maxLag', 'duration', 'warmup'];
-// Envelope fields a probe definition file may leave in place; ignored here.
-const ENVELOPE = ['name', 'type', 'description', 'driver'];
+const REQUEST_FIELDS: readonly AttributeDoc[] = [
+  { name: 'method', kind: 'string', default: 'GET', summary: 'The HTTP method.' },
+  { name: 'path', kind: 'string', default: '/', summary: "Appended to the url's path; may carry a query string." },
+  { name: 'headers', kind: 'map', summary: 'Request headers (forward what your service needs: auth, tenant, the sticky key if it is not the user header).' },
+  { name: 'body', kind: 'any', summary: 'The request body: text as it is, anything else as JSON (with content-type: application/json).' },
+  { name: 'weight', kind: 'number', default: 1, summary: 'Its share of the requests, relative to the other entries.' },
+];
+const USERS_FIELDS: readonly AttributeDoc[] = [
+  { name: 'count', kind: 'integer', min: 1, max: 10_000_000, default: LOAD_DEFAULTS.users.count, summary: 'How many distinct users the requests are spread over.' },
+  { name: 'header', kind: 'string', default: LOAD_DEFAULTS.users.header, summary: 'The header that carries the user key on every request.' },
+  { name: 'prefix', kind: 'string', default: LOAD_DEFAULTS.users.prefix, summary: 'The prefix of each user key (user-1, user-2, ...).' },
+];
+const COHORT_FIELDS: readonly AttributeDoc[] = [
+  { name: 'key', kind: 'string', default: 'header:<users.header>', summary: 'Where the proxies read the sticky key: header:<name>, cookie:<name> or client-address.' },
+  { name: 'salt', kind: 'string', required: true, summary: 'The salt of the cohort hash (as the proxies have it).' },
+  { name: 'canary', kind: 'fraction', required: true, summary: 'The share of users in the canary cohort.' },
+  { name: 'control', kind: 'fraction', required: true, summary: 'The share of users in the control cohort.' },
+];
+
+/** The load probe's attributes. */
+export const LOAD_ATTRS: readonly AttributeDoc[] = [
+  { name: 'url', kind: 'url', required: true, summary: 'The base URL requests go to (requests[].path is appended).' },
+  { name: 'rate', kind: 'number', unit: 'requests/s', required: true, summary: 'The constant arrival rate: requests start on schedule whether or not earlier ones finished (an open model).' },
+  { name: 'endpoints', kind: 'list', items: 'string', summary: 'Replicas as host:port, requests spread round-robin over them (the url gives scheme and path).' },
+  { name: 'maxInFlight', kind: 'integer', min: 1, default: 'rate x timeout x 1.25 + 16 (at most 20,000)', summary: 'The most requests outstanding at once; a send beyond it is dropped and counted.' },
+  { name: 'timeout', kind: 'duration', default: '2s', summary: 'A request unanswered for this long fails (and counts as an error).' },
+  { name: 'requests', kind: 'list', fields: REQUEST_FIELDS, default: 'GET /', summary: 'The requests sent, picked by weight.' },
+  { name: 'users', kind: 'object', fields: USERS_FIELDS, summary: 'The simulated users, each sending its key in a header.' },
+  { name: 'cohort', kind: 'object', fields: COHORT_FIELDS, default: 'cohort.traffic', summary: 'How users are labelled canary and control; left out, it is taken from cohort.traffic.' },
+  { name: 'errorStatus', kind: 'any', default: '5xx', summary: 'Which statuses are errors: 503, 5xx, 500-599, >=500, or a list like [429, 5xx].' },
+  { name: 'maxLag', kind: 'duration', default: '10ms', summary: 'A send later than this behind its schedule is late; a window with more than 5% late sends is untrustworthy.' },
+  { name: 'duration', kind: 'duration', summary: 'A bound on how long it sends, whatever the phases.' },
+  { name: 'warmup', kind: 'duration', default: '1s', summary: 'How long it sends before the first window is measured (connections opened, caches warm).' },
+];
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function parseLoadAttrs(attrs: Record<string, unknown>, issues: IssueSink): LoadAttrs | undefined {
   const before = issues.count;
-  for (const k of Object.keys(attrs)) {
-    if (!KNOWN.includes(k) && !ENVELOPE.includes(k)) issues.add(k, `unknown attribute "${k}"`, `one of ${KNOWN.join(', ')}`);
-  }
+  rejectUnknown(attrs, LOAD_ATTRS, issues);
   const url = parseBaseUrl(attrs.url, issues.at('url'));
   const rate = readNumber(attrs, 'rate', issues, { required: true });
   if (rate !== undefined && rate <= 0) issues.add('rate', `must be greater than 0 requests per second, got ${rate}`);
@@ -176,9 +206,7 @@ function parseRequests(value: unknown, issues: IssueSink): LoadRequestSpec[] | u
     }
     const r = item as Record<string, unknown>;
     const before = issues.count;
-    for (const k of Object.keys(r)) {
-      if (!['method', 'path', 'headers', 'body', 'weight'].includes(k)) at.add(k, `unknown attribute "${k}"`, 'one of method, path, headers, body, weight');
-    }
+    rejectUnknown(r, REQUEST_FIELDS, at);
     const method = r.method === undefined ? 'GET' : typeof r.method === 'string' ? r.method.toUpperCase() : '';
     if (!TOKEN.test(method)) at.add('method', `is not an HTTP method: ${JSON.stringify(r.method)}`, 'GET, POST, PUT...');
     const path = r.path === undefined ? '/' : r.path;
@@ -210,7 +238,7 @@ function parseUsers(value: unknown, issues: IssueSink): LoadUsers | undefined {
   }
   const u = value as Record<string, unknown>;
   const before = issues.count;
-  for (const k of Object.keys(u)) if (!['count', 'header', 'prefix'].includes(k)) issues.add(k, `unknown attribute "${k}"`, 'one of count, header, prefix');
+  rejectUnknown(u, USERS_FIELDS, issues);
   const count = readNumber(u, 'count', issues, { integer: true, min: 1, max: 10_000_000, fallback: d.count });
   const header = u.header === undefined ? d.header : u.header;
   if (typeof header !== 'string' || !TOKEN.test(header)) issues.add('header', `is not a valid header name: ${JSON.stringify(u.header)}`);
@@ -227,7 +255,7 @@ function parseCohort(value: unknown, users: LoadUsers | undefined, url: URL | un
     return undefined;
   }
   const c = value as Record<string, unknown>;
-  for (const k of Object.keys(c)) if (!['key', 'salt', 'canary', 'control'].includes(k)) issues.add(k, `unknown attribute "${k}"`, 'one of key, salt, canary, control');
+  rejectUnknown(c, COHORT_FIELDS, issues);
   const keyText = c.key ?? `header:${users?.header ?? LOAD_DEFAULTS.users.header}`;
   const key = typeof keyText === 'string' ? parseStickyKey(keyText) : undefined;
   if (!key) issues.add('key', `is not a sticky key source: ${JSON.stringify(c.key)}`, 'header:<name>, cookie:<name> or client-address');

@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../experiment/attributes.js';
 import type { IssueSink } from '../../experiment/issues.js';
 import { readDuration, readStringMap } from '../../drivers/core/attrs.js';
 import { parseDuration } from '../../util/duration.js';
@@ -5,15 +6,14 @@ import { parseDuration } from '../../util/duration.js';
 /** A point in time: absolute (unix seconds) or relative to when the probe runs (`now-5m`). */
 export type TimeSpec = { abs: number } | { offsetMs: number };
 
-// Envelope fields a probe definition file may leave in place; ignored here.
-export const ENVELOPE = ['name', 'type', 'description', 'driver'];
 const URL_EXPECTED = 'the http(s) base URL of a Prometheus API, e.g. http://127.0.0.1:9090';
 
-export function rejectUnknownKeys(attrs: Record<string, unknown>, known: readonly string[], issues: IssueSink): void {
-  for (const k of Object.keys(attrs)) {
-    if (!known.includes(k) && !ENVELOPE.includes(k)) issues.add(k, `unknown attribute "${k}"`, `one of ${known.join(', ')}`);
-  }
-}
+/** What both Prometheus probes take: where the API is, how to reach it. */
+export const PROMETHEUS_COMMON_ATTRS: readonly AttributeDoc[] = [
+  { name: 'url', kind: 'url', required: true, summary: 'The base URL of the Prometheus API (or Thanos, Mimir, VictoriaMetrics), e.g. http://127.0.0.1:9090.' },
+  { name: 'headers', kind: 'map', summary: 'Headers on every query (authorization, X-Scope-OrgID).' },
+  { name: 'timeout', kind: 'duration', default: 'the run\'s call timeout', summary: 'How long one query may take.' },
+];
 
 export function readPromUrl(attrs: Record<string, unknown>, issues: IssueSink): string | undefined {
   const v = attrs.url;

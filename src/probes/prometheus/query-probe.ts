@@ -1,7 +1,9 @@
 import type { IssueSink } from '../../experiment/issues.js';
 import { parseDuration } from '../../util/duration.js';
 import type { ValueProbeType } from '../types.js';
-import { parseTimeSpec, readHeaders, readPromUrl, readTimeout, rejectUnknownKeys, resolveTime, type TimeSpec } from './attrs.js';
+import { PROMETHEUS_COMMON_ATTRS, parseTimeSpec, readHeaders, readPromUrl, readTimeout, resolveTime, type TimeSpec } from './attrs.js';
+import { rejectUnknown } from '../../drivers/core/attrs.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 import { queryInstant, queryRange, sampleValue, type PromData, type PromLabels } from './client.js';
 
 export interface PrometheusQueryAttrs {
@@ -24,13 +26,24 @@ export interface PrometheusQueryValue {
   series: { metric: PromLabels; value: number | null; values?: [number, number][] }[];
 }
 
-const KNOWN = ['url', 'query', 'at', 'range', 'headers', 'timeout'];
+const RANGE_FIELDS: readonly AttributeDoc[] = [
+  { name: 'start', kind: 'time', required: true, summary: 'The start of the range, e.g. now-5m.' },
+  { name: 'end', kind: 'time', default: 'now', summary: 'The end of the range.' },
+  { name: 'step', kind: 'duration', required: true, summary: 'The resolution (at most 11,000 points per series).' },
+];
+const ATTRS: readonly AttributeDoc[] = [
+  PROMETHEUS_COMMON_ATTRS[0]!,
+  { name: 'query', kind: 'string', required: true, summary: 'The PromQL expression.' },
+  { name: 'at', kind: 'time', default: 'now', summary: 'The time of an instant query.' },
+  { name: 'range', kind: 'object', fields: RANGE_FIELDS, summary: 'Makes it a range query (instead of at).' },
+  ...PROMETHEUS_COMMON_ATTRS.slice(1),
+];
 // Prometheus refuses range queries of more than 11,000 points per series.
 const MAX_POINTS = 11_000;
 
 export function parsePrometheusQueryAttrs(attrs: Record<string, unknown>, issues: IssueSink): PrometheusQueryAttrs | undefined {
   const before = issues.count;
-  rejectUnknownKeys(attrs, KNOWN, issues);
+  rejectUnknown(attrs, ATTRS, issues);
   const url = readPromUrl(attrs, issues);
   const query = attrs.query;
   if (typeof query !== 'string' || !query.trim()) issues.add('query', query === undefined ? 'is required' : `must be a PromQL string, got ${JSON.stringify(query)}`, 'a PromQL expression');
@@ -59,7 +72,7 @@ function parseRange(value: unknown, issues: IssueSink): PrometheusQueryAttrs['ra
     return undefined;
   }
   const r = value as Record<string, unknown>;
-  for (const k of Object.keys(r)) if (!['start', 'end', 'step'].includes(k)) issues.add(k, `unknown attribute "${k}"`, 'one of start, end, step');
+  rejectUnknown(r, RANGE_FIELDS, issues);
   const start = r.start === undefined ? missing(issues, 'start') : parseTimeSpec(r.start, 'start', issues);
   const end = r.end === undefined ? ({ offsetMs: 0 } as TimeSpec) : parseTimeSpec(r.end, 'end', issues);
   const stepMs = r.step === undefined ? undefined : parseDuration(r.step);
@@ -113,6 +126,8 @@ export const prometheusProbe: ValueProbeType<PrometheusQueryAttrs, unknown> = {
   type: 'prometheus',
   driver: 'core',
   summary: 'Evaluates a PromQL query (instant or range) and answers its value and series.',
+  attributes: ATTRS,
+  example: { url: 'http://127.0.0.1:9090', query: 'sum(rate(http_requests_total{job="checkout",code=~"5.."}[1m]))' },
   parse: parsePrometheusQueryAttrs,
   async run(ctx, attrs) {
     const ep = { url: attrs.url, timeoutMs: attrs.timeoutMs ?? ctx.timeoutMs, ...(attrs.headers ? { headers: attrs.headers } : {}) };

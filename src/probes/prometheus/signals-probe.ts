@@ -6,7 +6,9 @@ import { HdrLatencyHistogram } from '../../signals/histogram.js';
 import { COHORTS, type CohortInterval, type CohortName, type IntervalByCohort, type SignalSource } from '../../signals/types.js';
 import { readDuration } from '../../drivers/core/attrs.js';
 import type { SignalProbeType } from '../types.js';
-import { readHeaders, readPromUrl, readTimeout, rejectUnknownKeys } from './attrs.js';
+import { PROMETHEUS_COMMON_ATTRS, readHeaders, readPromUrl, readTimeout } from './attrs.js';
+import { rejectUnknown } from '../../drivers/core/attrs.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 import { queryInstant, sampleValue, type PromData, type PromEndpoint } from './client.js';
 
 /** PromQL per golden signal; any may be omitted. `$window` / `${window}` is the collection window. */
@@ -33,14 +35,20 @@ export interface PrometheusSignalsAttrs {
   timeoutMs?: number;
 }
 
-const KNOWN = ['url', 'queries', 'latencyUnit', 'minWindow', 'headers', 'timeout'];
+const ATTRS: readonly AttributeDoc[] = [
+  PROMETHEUS_COMMON_ATTRS[0]!,
+  { name: 'queries', kind: 'object', required: true, summary: 'Per cohort (canary, control, all), PromQL per signal: latencyP99, requestRate, errorRate or errorRatio, saturation; $window is the window length.' },
+  { name: 'latencyUnit', kind: 'enum', values: ['s', 'ms'], default: 's', summary: 'The unit the latency queries answer in.' },
+  { name: 'minWindow', kind: 'duration', default: '30s', summary: 'The shortest window put in $window (rate() needs a few scrapes to say anything).' },
+  ...PROMETHEUS_COMMON_ATTRS.slice(1),
+];
 const SIGNALS: readonly (keyof CohortQueries)[] = ['latencyP99', 'requestRate', 'errorRate', 'errorRatio', 'saturation'];
 const DEFAULT_MIN_WINDOW_MS = 30_000;
 const WINDOW = /\$\{window\}|\$window\b/g;
 
 export function parsePrometheusSignalsAttrs(attrs: Record<string, unknown>, issues: IssueSink): PrometheusSignalsAttrs | undefined {
   const before = issues.count;
-  rejectUnknownKeys(attrs, KNOWN, issues);
+  rejectUnknown(attrs, ATTRS, issues);
   const url = readPromUrl(attrs, issues);
   const queries = parseQueries(attrs.queries, issues.at('queries'));
   const unit = attrs.latencyUnit ?? 's';
@@ -211,6 +219,14 @@ export const prometheusSignalsProbe: SignalProbeType<PrometheusSignalsAttrs, unk
   type: 'prometheus.signals',
   driver: 'core',
   summary: 'Golden signals per cohort from PromQL queries (p99, request rate, error rate, saturation), every tick.',
+  attributes: ATTRS,
+  example: {
+    url: 'http://127.0.0.1:9090',
+    queries: {
+      canary: { requestRate: 'sum(rate(http_requests_total{track="canary"}[$window]))', errorRatio: 'sum(rate(http_requests_total{track="canary",code=~"5.."}[$window])) / sum(rate(http_requests_total{track="canary"}[$window]))' },
+      control: { requestRate: 'sum(rate(http_requests_total{track="control"}[$window]))', errorRatio: 'sum(rate(http_requests_total{track="control",code=~"5.."}[$window])) / sum(rate(http_requests_total{track="control"}[$window]))' },
+    },
+  },
   parse: parsePrometheusSignalsAttrs,
   source(ctx, attrs) {
     return new PrometheusSignalsSource(attrs, { logger: ctx.logger, timeoutMs: ctx.timeoutMs });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { IssueSink } from '../../experiment/issues.js';
-import { readDuration } from '../../drivers/core/attrs.js';
+import { readDuration, rejectUnknown } from '../../drivers/core/attrs.js';
+import type { AttributeDoc } from '../../experiment/attributes.js';
 import { HdrLatencyHistogram } from '../../signals/histogram.js';
 import { COHORTS, type CohortName, type IntervalByCohort, type SignalSource } from '../../signals/types.js';
 import { sleep } from '../../util/abort.js';
@@ -18,8 +19,6 @@ export interface HostSampleAttrs {
   sampleMs: number;
 }
 
-const ENVELOPE = ['name', 'type', 'description', 'driver'];
-
 function readInclude(value: unknown, issues: IssueSink): HostResource[] | undefined {
   if (value === undefined) return [...HOST_RESOURCES];
   if (!Array.isArray(value) || value.length === 0 || !value.every((r) => HOST_RESOURCES.includes(r as HostResource))) {
@@ -29,15 +28,16 @@ function readInclude(value: unknown, issues: IssueSink): HostResource[] | undefi
   return [...new Set(value as HostResource[])];
 }
 
-function rejectUnknown(attrs: Record<string, unknown>, known: string[], issues: IssueSink): void {
-  for (const k of Object.keys(attrs)) {
-    if (!known.includes(k) && !ENVELOPE.includes(k)) issues.add(k, `unknown attribute "${k}"`, `one of ${known.join(', ')}`);
-  }
-}
+const INCLUDE: AttributeDoc = { name: 'include', kind: 'list', items: 'enum', values: HOST_RESOURCES, default: HOST_RESOURCES.join(', '), summary: 'What counts: host CPU, this process\'s CPU, host memory in use, event-loop utilization; saturation is the largest.' };
+const HOST_ATTRS: readonly AttributeDoc[] = [
+  { name: 'cohorts', kind: 'list', items: 'enum', values: COHORTS, default: 'canary, control', summary: 'The cohorts the host\'s saturation is reported for (one host serves them all).' },
+  INCLUDE,
+];
+const SAMPLE_ATTRS: readonly AttributeDoc[] = [INCLUDE, { name: 'sample', kind: 'duration', default: '1s', summary: 'How long it samples, between 10ms and 1m.' }];
 
 export function parseHostSaturationAttrs(attrs: Record<string, unknown>, issues: IssueSink): HostSaturationAttrs | undefined {
   const before = issues.count;
-  rejectUnknown(attrs, ['cohorts', 'include'], issues);
+  rejectUnknown(attrs, HOST_ATTRS, issues);
   let cohorts: CohortName[] = ['canary', 'control'];
   if (attrs.cohorts !== undefined) {
     const v = attrs.cohorts;
@@ -51,7 +51,7 @@ export function parseHostSaturationAttrs(attrs: Record<string, unknown>, issues:
 
 export function parseHostSampleAttrs(attrs: Record<string, unknown>, issues: IssueSink): HostSampleAttrs | undefined {
   const before = issues.count;
-  rejectUnknown(attrs, ['include', 'sample'], issues);
+  rejectUnknown(attrs, SAMPLE_ATTRS, issues);
   const include = readInclude(attrs.include, issues);
   const sampleMs = readDuration(attrs, 'sample', issues, 1000);
   if (sampleMs !== undefined && (sampleMs < 10 || sampleMs > 60_000)) issues.add('sample', `must be between 10ms and 1m, got ${JSON.stringify(attrs.sample)}`);
@@ -114,6 +114,8 @@ export const hostSaturationProbe: SignalProbeType<HostSaturationAttrs, unknown> 
   type: 'saturation.host',
   driver: 'core',
   summary: 'Saturation of the local host: max of CPU, process CPU, memory and event-loop utilization, every tick.',
+  attributes: HOST_ATTRS,
+  example: { cohorts: ['canary', 'control'], include: ['cpu', 'memory'] },
   parse: parseHostSaturationAttrs,
   source(_ctx, attrs) {
     return new HostSaturationSource(attrs);
@@ -127,6 +129,8 @@ export const hostSaturationSampleProbe: ValueProbeType<HostSampleAttrs, unknown>
   type: 'saturation.host.sample',
   driver: 'core',
   summary: 'Samples the local host for a moment and answers cpu, processCpu, memory, eventLoop and saturation (0..1).',
+  attributes: SAMPLE_ATTRS,
+  example: { sample: '500ms' },
   parse: parseHostSampleAttrs,
   async run(ctx, attrs) {
     const meter = new HostMeter(attrs.include);

@@ -65,9 +65,11 @@ describe('load generator: latency', function () {
     const openP99 = open.latencyOk.percentile(99);
     const closedP99 = closed.percentile(99);
     assert.ok(openP99 > 800, `open-model p99 ${openP99} ms`);
-    // The closed loop saw the stall once (its max), but only as one sample among hundreds.
+    // The closed loop saw the stall once (its max), but only as one sample among its others: however
+    // few it managed on a busy machine, no more than one or two of them waited out the stall.
     assert.ok(closed.summary().max > 800, `closed-loop max ${closed.summary().max} ms`);
-    assert.ok(closedP99 < 200, `closed-loop p99 ${closedP99} ms`);
+    const closedSlow = closed.count * (1 - percentileRank(closed as HdrLatencyHistogram, 800));
+    assert.ok(closedSlow <= 2, `${closedSlow} closed-loop requests slower than 800 ms (p99 ${closedP99} ms)`);
     // Requests that were due during the stall were sent on schedule and waited: about a third of the run.
     const overHalfSecond = open.latencyOk.count * (1 - percentileRank(open.latencyOk as HdrLatencyHistogram, 500));
     assert.ok(overHalfSecond >= 50, `${overHalfSecond} open-model requests slower than 500 ms`);

@@ -2,6 +2,7 @@ import { constants } from 'node:os';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { FirebreakError } from '../../../errors.js';
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { IssueSink } from '../../../experiment/issues.js';
 import type { FaultType, Json, Target, VerifyResult } from '../../../faults/types.js';
 import { readDuration, readString } from '../../core/attrs.js';
@@ -39,6 +40,12 @@ export function graceSeconds(gracePeriodMs: number): number {
 export function stopWindowMs(gracePeriodMs: number): number {
   return graceSeconds(gracePeriodMs) * 1000 + EXIT_SETTLE_MS;
 }
+
+/** The attributes of faults that stop a container: who brings it back, and how long that may take. */
+export const RECOVERY_ATTRS: readonly AttributeDoc[] = [
+  { name: 'recovery', kind: 'enum', values: ['firebreak', 'orchestrator'], default: 'firebreak', summary: 'Who brings the container back: firebreak starts it at revert, or its orchestrator (a restart policy, compose, swarm) and revert waits for that.' },
+  { name: 'recoveryTimeout', kind: 'duration', default: '60s', summary: 'How long revert waits for the container to run again.' },
+];
 
 export function readRecovery(attrs: Record<string, unknown>, issues: IssueSink): RecoveryAttrs | undefined {
   const recovery = readString(attrs, 'recovery', issues) ?? 'firebreak';

@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import { FirebreakError } from '../../../errors.js';
 import { readNumber, rejectUnknown } from '../../core/attrs.js';
 import type { FaultType } from '../../../faults/types.js';
@@ -29,6 +30,13 @@ export interface CpuState extends ContainerRef {
   squeeze: { [key: string]: number };
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'cpus', kind: 'number', min: 0.01, summary: 'The CPUs the container may use, e.g. 0.25 (instead of quota).' },
+  { name: 'quota', kind: 'integer', unit: 'µs', min: 1000, summary: 'The CFS quota per period (instead of cpus).' },
+  { name: 'period', kind: 'integer', unit: 'µs', min: 1000, max: 1_000_000, default: 100000, summary: 'The CFS period the quota is out of.' },
+  { name: 'shares', kind: 'integer', min: 2, summary: 'The relative CPU weight (1024 is the default weight).' },
+];
+
 /**
  * Squeezes the container's CPU with a live update. The limit is written the way the container already
  * has it: as NanoCpus when it was created with `--cpus`, else as CFS quota and period, because the
@@ -39,8 +47,10 @@ export const dockerCpu: FaultType<CpuAttrs, CpuState, DockerConnection> = {
   driver: 'docker',
   summary: 'Limits the container\'s CPU (quota/period, NanoCpus or shares) live; revert restores the original limits.',
   scope: 'target',
+  attributes: ATTRS,
+  example: { cpus: 0.25 },
   parse(attrs, issues) {
-    rejectUnknown(attrs, ['cpus', 'quota', 'period', 'shares'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const before = issues.count;
     const cpus = readNumber(attrs, 'cpus', issues, { min: 0.01 });
     const quota = readNumber(attrs, 'quota', issues, { min: 1000, integer: true });

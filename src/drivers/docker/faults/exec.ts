@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import { FirebreakError, isFirebreakError, type ErrorCode } from '../../../errors.js';
 import { readDuration, readString, readStringMap, rejectUnknown } from '../../core/attrs.js';
 import type { IssueSink } from '../../../experiment/issues.js';
@@ -30,6 +31,15 @@ export interface ExecState extends ContainerRef {
 /** Output kept in the state (and so in the ledger and journal), per stream. */
 const STATE_OUTPUT_CHARS = 2000;
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'command', kind: 'argv', required: true, summary: 'The command run in the container at apply, as an argv list.' },
+  { name: 'revertCommand', kind: 'argv', summary: 'The command run at revert that undoes it.' },
+  { name: 'user', kind: 'string', summary: 'The user the commands run as.', default: "the container's" },
+  { name: 'workingDir', kind: 'string', summary: 'The directory the commands run in.', default: "the container's" },
+  { name: 'env', kind: 'map', summary: 'Extra environment variables for the commands.' },
+  { name: 'timeout', kind: 'duration', default: '30s', summary: 'How long each command may run.' },
+];
+
 /**
  * Runs a command inside the container for apply and another for revert: the escape hatch for harm the
  * container can do to itself (fill a disk, drop a cache, flip a feature flag). The revert command must
@@ -41,9 +51,11 @@ export const dockerExec: FaultType<ExecAttrs, ExecState, DockerConnection> = {
   driver: 'docker',
   summary: 'Runs a command in the container (apply), and a revert command to undo it; non-zero exit fails.',
   scope: 'target',
+  attributes: ATTRS,
+  example: { command: ['sh', '-c', 'touch /tmp/maintenance'], revertCommand: ['rm', '-f', '/tmp/maintenance'] },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['command', 'revertCommand', 'user', 'workingDir', 'env', 'timeout'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const command = readArgv(attrs, 'command', issues, true);
     const revertCommand = readArgv(attrs, 'revertCommand', issues, false);
     const user = readString(attrs, 'user', issues);

@@ -1,9 +1,10 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import { readString, rejectUnknown } from '../../core/attrs.js';
 import type { FaultType } from '../../../faults/types.js';
 import type { DockerConnection } from '../client.js';
 import { engineCall, statusOf } from '../client.js';
 import { short } from '../containers.js';
-import { DEFAULT_GRACE_MS, EXIT_SETTLE_MS, label, normalizeSignal, prepareStopped, readRecovery, stoppingFault, stopWindowMs, type RecoveryAttrs, type StoppedRef } from './common.js';
+import { DEFAULT_GRACE_MS, EXIT_SETTLE_MS, label, normalizeSignal, prepareStopped, readRecovery, RECOVERY_ATTRS, stoppingFault, stopWindowMs, type RecoveryAttrs, type StoppedRef } from './common.js';
 
 export interface KillAttrs extends RecoveryAttrs {
   signal: string;
@@ -13,15 +14,22 @@ export interface KillState extends StoppedRef {
   signal: string;
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'signal', kind: 'string', default: 'SIGKILL', summary: 'The signal sent to the main process: SIGKILL, SIGTERM, SIGUSR1, ... (SIG is optional).' },
+  ...RECOVERY_ATTRS,
+];
+
 /** Sends a signal to the container's main process (SIGKILL by default: the container dies at once). */
 export const dockerKill: FaultType<KillAttrs, KillState, DockerConnection> = {
   type: 'docker.kill',
   driver: 'docker',
   summary: 'Kills the container with a signal (default SIGKILL); revert starts it again, or waits for its orchestrator.',
   scope: 'target',
+  attributes: ATTRS,
+  example: { signal: 'SIGKILL', recovery: 'firebreak' },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['signal', 'recovery', 'recoveryTimeout'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const raw = readString(attrs, 'signal', issues) ?? 'SIGKILL';
     const signal = normalizeSignal(raw);
     if (!signal) issues.add('signal', `unknown signal ${JSON.stringify(raw)}`, 'like SIGKILL, SIGTERM, SIGUSR1');

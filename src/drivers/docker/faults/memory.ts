@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import { parseBytes } from '../../../util/duration.js';
 import { rejectUnknown } from '../../core/attrs.js';
 import type { FaultType } from '../../../faults/types.js';
@@ -23,15 +24,22 @@ export interface MemoryState extends ContainerRef {
 /** The engine's floor for a memory limit. */
 export const MIN_MEMORY = 6 * 1024 * 1024;
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'limit', kind: 'size', required: true, summary: 'The memory limit, at least 6MiB.' },
+  { name: 'swap', kind: 'size', default: 'the limit (no swap)', summary: 'Memory plus swap; -1 for unlimited swap.' },
+];
+
 /** Lowers the container's memory limit live: it reclaims, swaps, or meets the OOM killer. */
 export const dockerMemory: FaultType<MemoryAttrs, MemoryState, DockerConnection> = {
   type: 'docker.memory',
   driver: 'docker',
   summary: 'Limits the container\'s memory (and memory+swap) live; revert restores the original limits.',
   scope: 'target',
+  attributes: ATTRS,
+  example: { limit: '64MiB' },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['limit', 'swap'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const limit = readSize(attrs, 'limit', issues, true);
     if (limit !== undefined && limit < MIN_MEMORY) issues.add('limit', `must be at least 6MiB (the engine's minimum), got ${limit} bytes`);
     const swap = attrs.swap === -1 || attrs.swap === '-1' ? -1 : readSize(attrs, 'swap', issues, false);

@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type Docker from 'dockerode';
 import { FirebreakError } from '../../../errors.js';
 import { readString, rejectUnknown } from '../../core/attrs.js';
@@ -23,15 +24,21 @@ export interface PartitionState extends ContainerRef {
   driverOpts: { [key: string]: string };
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'network', kind: 'string', required: true, summary: 'The Docker network the container is disconnected from (revert reconnects it with the same aliases and addresses).' },
+];
+
 /** Cuts the container off one network (disconnect); the rest of its networks keep working. */
 export const dockerPartition: FaultType<PartitionAttrs, PartitionState, DockerConnection> = {
   type: 'docker.partition',
   driver: 'docker',
   summary: 'Disconnects the container from a network; revert reconnects it with the same aliases and addresses.',
   scope: 'target',
+  attributes: ATTRS,
+  example: { network: 'backend' },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['network'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const network = readString(attrs, 'network', issues, true);
     return network && issues.count === before ? { network } : undefined;
   },

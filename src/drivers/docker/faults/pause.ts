@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import { rejectUnknown } from '../../core/attrs.js';
 import type { FaultType } from '../../../faults/types.js';
 import type { DockerConnection } from '../client.js';
@@ -9,15 +10,19 @@ export interface PauseState extends ContainerRef {
   wasPaused: boolean;
 }
 
+const ATTRS: readonly AttributeDoc[] = [];
+
 /** Freezes every process of the container (cgroup freezer): it holds its sockets but answers nothing. */
 export const dockerPause: FaultType<Record<string, never>, PauseState, DockerConnection> = {
   type: 'docker.pause',
   driver: 'docker',
   summary: 'Pauses (freezes) the container; revert unpauses it.',
   scope: 'target',
+  attributes: ATTRS,
+  example: {},
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, [], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     return issues.count > before ? undefined : {};
   },
   describe(_a, target) {

@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import { readDuration, rejectUnknown } from '../../core/attrs.js';
 import type { FaultType } from '../../../faults/types.js';
 import { formatDuration } from '../../../util/duration.js';
@@ -14,15 +15,21 @@ export interface RestartState extends StoppedRef {
   gracePeriodMs: number;
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'gracePeriod', kind: 'duration', default: '10s', summary: 'How long the container has to stop on its stop signal before SIGKILL.' },
+];
+
 /** Restarts the container like `docker restart`: a cold start with everything that comes with it. */
 export const dockerRestart: FaultType<RestartAttrs, RestartState, DockerConnection> = {
   type: 'docker.restart',
   driver: 'docker',
   summary: 'Restarts the container (stop with a grace period, then start); revert makes sure it runs.',
   scope: 'target',
+  attributes: ATTRS,
+  example: { gracePeriod: '5s' },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['gracePeriod'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const gracePeriodMs = readDuration(attrs, 'gracePeriod', issues, DEFAULT_GRACE_MS);
     return gracePeriodMs === undefined || issues.count > before ? undefined : { gracePeriodMs };
   },

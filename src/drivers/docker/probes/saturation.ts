@@ -9,6 +9,7 @@ import { readString, rejectUnknown } from '../../core/attrs.js';
 import { engineCall, isNotFound, type DockerConnection } from '../client.js';
 import { short } from '../containers.js';
 import { clamp01, cpuSample, cpusAllowed, cpusUsed, memoryFraction, type CpuSample } from './stats.js';
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 
 export type SaturationResource = 'cpu' | 'memory' | 'max';
 export type SaturationAggregate = 'max' | 'mean';
@@ -20,15 +21,22 @@ export interface SaturationAttrs {
   aggregate: SaturationAggregate;
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'resource', kind: 'enum', values: ['cpu', 'memory', 'max'], default: 'max', summary: 'What counts: CPU against its limit, memory against its limit, or the more constrained.' },
+  { name: 'aggregate', kind: 'enum', values: ['max', 'mean'], default: 'max', summary: "How a cohort's containers combine: the most saturated one, or the mean." },
+];
+
 /** Per-cohort saturation of the target containers from the engine's stats. */
 export const dockerSaturationProbe: SignalProbeType<SaturationAttrs, DockerConnection> = {
   kind: 'signals',
   type: 'docker.saturation',
   driver: 'docker',
   summary: 'Saturation (0..1) of the canary and control containers: CPU against its limit, memory against its limit.',
+  attributes: ATTRS,
+  example: { resource: 'max', aggregate: 'max' },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['resource', 'aggregate'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const resource = readString(attrs, 'resource', issues) ?? 'max';
     const aggregate = readString(attrs, 'aggregate', issues) ?? 'max';
     let ok = true;

@@ -8,6 +8,7 @@ import type { DockerConnection } from '../client.js';
 import { inspectContainer } from '../containers.js';
 import { parseDockerSelector, type DockerSelector } from '../selector.js';
 import { listDockerTargets } from '../targets.js';
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 
 export interface StateProbeAttrs {
   /** Containers to look at; without it, the planned target cohorts. Stopped ones are included. */
@@ -48,15 +49,21 @@ export interface StateProbeValue extends StateSummary {
   cohorts?: { canary: StateSummary; control: StateSummary };
 }
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'selector', kind: 'selector', summary: 'The containers to read (stopped ones included).', default: 'the planned target cohorts' },
+];
+
 /** Container state per target: running, paused, health, restart count; with totals tolerances can address. */
 export const dockerContainerStateProbe: ValueProbeType<StateProbeAttrs, DockerConnection> = {
   kind: 'value',
   type: 'docker.state',
   driver: 'docker',
   summary: 'Reads the state of containers (running, paused, health, restart count) by selector or for the target cohorts.',
+  attributes: ATTRS,
+  example: { selector: { labels: { app: 'payments' } } },
   parse(attrs, issues) {
     const before = issues.count;
-    rejectUnknown(attrs, ['selector'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const selector = readSelector(attrs.selector, issues.at('selector'));
     if (selector === null || issues.count > before) return undefined;
     return selector ? { selector } : {};

@@ -8,7 +8,11 @@ export const proxyAbort = toxicFault({
   type: 'proxy.abort',
   toxic: 'http_abort',
   summary: 'Answers requests through a proxy in cohort mode with an HTTP error status (canary cohort by default).',
-  attributes: ['status', 'body'],
+  attributes: [
+    { name: 'status', kind: 'integer', required: true, min: 100, max: 599, summary: 'The HTTP status to answer with, e.g. 503.' },
+    { name: 'body', kind: 'string', summary: 'The response body.', default: 'empty' },
+  ],
+  example: { status: 503 },
   stream: false,
   read(attrs, issues) {
     const status = readNumber(attrs, 'status', issues, { required: true, integer: true, min: 100, max: 599 });

@@ -8,7 +8,11 @@ export const proxyLatency = toxicFault({
   type: 'proxy.latency',
   toxic: 'latency',
   summary: 'Delays data through a proxy by latency ± jitter.',
-  attributes: ['latency', 'jitter'],
+  attributes: [
+    { name: 'latency', kind: 'duration', required: true, summary: 'The delay added to data through the proxy.' },
+    { name: 'jitter', kind: 'duration', default: '0ms', summary: 'A random variation of up to this much either way.' },
+  ],
+  example: { latency: '300ms', jitter: '50ms' },
   read(attrs, issues) {
     if (attrs.latency === undefined) issues.add('latency', 'is required', 'a duration like 300ms');
     const latency = readDuration(attrs, 'latency', issues);

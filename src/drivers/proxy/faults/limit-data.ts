@@ -7,7 +7,8 @@ export const proxyLimitData = toxicFault({
   type: 'proxy.limit-data',
   toxic: 'limit_data',
   summary: 'Closes each connection through a proxy once bytes have passed.',
-  attributes: ['bytes'],
+  attributes: [{ name: 'bytes', kind: 'size', required: true, summary: 'How much data passes on each connection before it is closed.' }],
+  example: { bytes: '64KB' },
   read(attrs, issues) {
     if (attrs.bytes === undefined) {
       issues.add('bytes', 'is required', 'a size like 64KB or 1000');

@@ -1,3 +1,4 @@
+import type { AttributeDoc } from '../../../experiment/attributes.js';
 import type { FaultContext, FaultType, JsonObject } from '../../../faults/types.js';
 import { readString, rejectUnknown } from '../../core/attrs.js';
 import type { ToxicCohort } from '../attrs.js';
@@ -26,6 +27,11 @@ export type PartitionState = DisableState | CohortPartitionState;
 
 type Ctx = FaultContext<ProxyConnection>;
 
+const ATTRS: readonly AttributeDoc[] = [
+  { name: 'proxy', kind: 'string', required: true, summary: 'The proxy to act on, by name.' },
+  { name: 'cohort', kind: 'enum', values: ['canary', 'control', 'all'], default: 'canary', summary: 'On a proxy in HTTP cohort mode, the cohort cut off; all (or a plain TCP proxy) takes the whole proxy down.' },
+];
+
 // A cohort's partition is a black hole: its requests are held with no answer (as packets dropped on a
 // cut link would be) until the fault is reverted, then their connections close.
 const cohortHold = toxicFault({
@@ -33,6 +39,7 @@ const cohortHold = toxicFault({
   toxic: 'timeout',
   summary: '',
   attributes: [],
+  example: {},
   stream: false,
   read: () => ({ timeout: 0 }),
   describe: (a) => `partition: hold the ${a.cohort ?? 'canary'} cohort's requests to ${a.proxy} unanswered`,
@@ -48,8 +55,10 @@ export const proxyPartition: FaultType<PartitionAttrs, PartitionState, ProxyConn
   driver: 'proxy',
   summary: 'Cuts a cohort off (proxy in cohort mode: its requests held unanswered) or takes a whole proxy down (listener and connections closed).',
   scope: 'none',
+  attributes: ATTRS,
+  example: { proxy: 'payments' },
   parse(attrs, issues) {
-    rejectUnknown(attrs, ['proxy', 'cohort'], issues);
+    rejectUnknown(attrs, ATTRS, issues);
     const proxy = readString(attrs, 'proxy', issues, true);
     const cohort = attrs.cohort;
     if (cohort !== undefined && cohort !== 'canary' && cohort !== 'control' && cohort !== 'all') {

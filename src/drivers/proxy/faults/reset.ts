@@ -8,7 +8,8 @@ export const proxyReset = toxicFault({
   type: 'proxy.reset',
   toxic: 'reset_peer',
   summary: 'Resets connections through a proxy with a TCP RST, timeout after data arrives.',
-  attributes: ['timeout'],
+  attributes: [{ name: 'timeout', kind: 'duration', default: '0ms', summary: 'How long after data arrives the connection is reset.' }],
+  example: { timeout: '100ms' },
   read(attrs, issues) {
     const timeout = readDuration(attrs, 'timeout', issues, 0);
     return timeout === undefined ? undefined : { timeout: Math.round(timeout) };

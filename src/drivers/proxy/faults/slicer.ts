@@ -8,7 +8,12 @@ export const proxySlicer = toxicFault({
   type: 'proxy.slicer',
   toxic: 'slicer',
   summary: 'Slices data through a proxy into pieces of about averageSize ± sizeVariation bytes, delay apart.',
-  attributes: ['averageSize', 'sizeVariation', 'delay'],
+  attributes: [
+    { name: 'averageSize', kind: 'integer', unit: 'bytes', min: 1, required: true, summary: 'The average size of each piece.' },
+    { name: 'sizeVariation', kind: 'integer', unit: 'bytes', min: 0, default: 0, summary: 'How much a piece may differ from the average (less than averageSize).' },
+    { name: 'delay', kind: 'duration', default: '0ms', summary: 'The pause between pieces.' },
+  ],
+  example: { averageSize: 64, sizeVariation: 32, delay: '10ms' },
   read(attrs, issues) {
     const average = readNumber(attrs, 'averageSize', issues, { required: true, integer: true, min: 1 });
     const variation = readNumber(attrs, 'sizeVariation', issues, { integer: true, min: 0, fallback: 0 });

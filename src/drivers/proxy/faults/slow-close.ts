@@ -8,7 +8,8 @@ export const proxySlowClose = toxicFault({
   type: 'proxy.slow-close',
   toxic: 'slow_close',
   summary: 'Delays closing connections through a proxy by delay.',
-  attributes: ['delay'],
+  attributes: [{ name: 'delay', kind: 'duration', required: true, summary: 'How long closing a connection is delayed.' }],
+  example: { delay: '2s' },
   read(attrs, issues) {
     if (attrs.delay === undefined) issues.add('delay', 'is required', 'a duration like 2s');
     const delay = readDuration(attrs, 'delay', issues);

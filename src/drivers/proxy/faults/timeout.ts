@@ -8,7 +8,8 @@ export const proxyTimeout = toxicFault({
   type: 'proxy.timeout',
   toxic: 'timeout',
   summary: 'Stops all data through a proxy; closes connections after timeout (0 holds them until reverted).',
-  attributes: ['timeout'],
+  attributes: [{ name: 'timeout', kind: 'duration', default: '0ms', summary: 'When connections are closed; 0 holds them open, silent, until the fault is reverted.' }],
+  example: { timeout: '0ms' },
   read(attrs, issues) {
     const timeout = readDuration(attrs, 'timeout', issues, 0);
     return timeout === undefined ? undefined : { timeout: Math.round(timeout) };
