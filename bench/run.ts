@@ -62,9 +62,12 @@ let crashed = false;
 for (const [name, run] of SECTIONS) {
   if (only && !only.includes(name)) continue;
   const t0 = Date.now();
+  const load = os.loadavg()[0]!;
   console.log(`== ${name}`);
   try {
     const got = await run(opts);
+    // Every figure depends on what else the machine runs: a missed target says how busy it was.
+    for (const r of got) if (r.met === 'missed') r.note = `${r.note ? `${r.note}; ` : ''}1-minute load average ${load.toFixed(2)} on ${os.cpus().length} cores when the section started`;
     for (const r of got) console.log(`  ${r.row}: ${r.figure} | ${r.peer}: ${r.peerFigure} | ${r.target}: ${r.met}${r.note ? ` (${r.note})` : ''}`);
     rows.push(...got);
   } catch (err) {
