@@ -1,5 +1,5 @@
 /**
- * Every benchmark, one table: `npm run bench` (about 12 minutes) or `npm run bench -- --quick` (CI,
+ * Every benchmark, one table: `npm run bench` (6-9 minutes on a 2-core machine) or `npm run bench -- --quick` (CI,
  * about 5 minutes). Writes bench/RESULTS.md (the table, with the machine and the settings) and
  * bench/results/run.json. Exits non-zero only when a benchmark crashes, never because a figure misses
  * its target: the table says that.
