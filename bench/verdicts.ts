@@ -3,7 +3,7 @@
  * (false deviation, false abort), how often `inconclusive`, and down to which canary share is each
  * true harm still caught (never read as `held`)?
  *
- *   node --import tsx bench/verdicts.ts [--aa 100] [--repeats 3] [--quick]
+ *   node --import tsx bench/verdicts.ts [--aa 100] [--repeats 3] [--shares 0.25,0.05] [--quick]
  *
  * Runs the verdict-truth suite's experiments (test/verdicts/scenarios.ts) against its known system
  * (test/verdicts/system.ts, all on 127.0.0.1), one run at a time. Results are printed and written to
@@ -30,7 +30,8 @@ const arg = (name: string, fallback: number): number => {
 };
 const AA_RUNS = arg('--aa', quick ? 3 : 100);
 const REPEATS = arg('--repeats', quick ? 1 : 3);
-const SHARES = quick ? [0.25, 0.05] : [0.25, 0.1, 0.05, 0.02, 0.01];
+const sharesArg = args.indexOf('--shares');
+const SHARES = sharesArg >= 0 ? args[sharesArg + 1]!.split(',').map(Number) : quick ? [0.25, 0.05] : [0.25, 0.1, 0.05, 0.02, 0.01];
 const HARMS = ['slow dependency, no fallback', 'failing dependency (30% of canary calls), no fallback', 'stalled dependency, no fallback'];
 
 interface Tally {

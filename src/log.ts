@@ -1,7 +1,16 @@
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger, LevelWithSilent } from 'pino';
 import { FirebreakError } from './errors.js';
 import { explainError } from './util/cause.js';
 import { humanLogStream, type HumanLogOptions } from './log-human.js';
+
+type Pino = typeof import('pino').pino;
+let loaded: Pino | undefined;
+// pino is loaded with the first logger, not at start-up: commands that log nothing start faster.
+function pinoLib(): Pino {
+  loaded ??= (createRequire(import.meta.url)('pino') as typeof import('pino')).pino;
+  return loaded;
+}
 
 export type { Logger };
 
@@ -32,6 +41,7 @@ export function parseLogFormat(value: string, from = 'log format'): LogFormat {
  */
 export function createLogger(options: { level?: LevelWithSilent | string; destination?: number; name?: string; format?: LogFormat; human?: HumanLogOptions } = {}): Logger {
   const level = parseLogLevel(options.level ?? process.env.FIREBREAK_LOG_LEVEL ?? 'info', options.level === undefined ? 'FIREBREAK_LOG_LEVEL' : 'log level');
+  const pino = pinoLib();
   const destination = pino.destination({ fd: options.destination ?? 2, sync: true });
   return pino(
     {
@@ -60,7 +70,7 @@ function serializeError(err: unknown): unknown {
 
 /** A logger that drops everything; the default for library use and tests. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return pinoLib()({ level: 'silent' });
 }
 
 /** Where a secret's value comes from: written to the ledger instead of the value, so `recover` can read it again. */

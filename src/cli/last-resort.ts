@@ -2,7 +2,6 @@ import { EXIT, FirebreakError, describeError } from '../errors.js';
 import { scrub } from '../log.js';
 import { cliLogger } from './logging.js';
 import { liveRuns, type LiveRun } from '../engine/live-runs.js';
-import { recoverOpen } from '../engine/recover.js';
 
 /** How long the last-resort handler may spend on a run's own revert, then on reverting from its ledger. */
 export const LAST_RESORT_MS = { ownRevert: 30_000, perCall: 15_000, total: 90_000 };
@@ -76,6 +75,8 @@ async function stopAndRevert(run: LiveRun, kind: string): Promise<void> {
   // The run is stuck: applies still in flight get their time to settle, then the ledger is the record.
   await Promise.race([Promise.allSettled([...run.inflight]), delay(LAST_RESORT_MS.perCall)]);
   const logger = cliLogger(undefined);
+  // Loaded here, not at start-up: the CLI's cold start stays free of the engine and its drivers.
+  const { recoverOpen } = await import('../engine/recover.js');
   const result = await recoverOpen(run.ledger, { logger, timeoutMs: LAST_RESORT_MS.perCall });
   for (const item of result.items) {
     process.stderr.write(`firebreak: ${item.ok ? 'reverted' : 'could not revert'} ${item.fault} ${item.id}${item.error ? `: ${item.error}` : ''}\n`);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { EXIT, FirebreakError } from '../errors.js';
 import { createInterruption, type Interruption } from '../engine/context.js';
 import { RunEvents } from '../engine/events.js';
-import { runExperiment, type RunOptions, type RunResult } from '../engine/run.js';
+import type { RunOptions, RunResult } from '../engine/run.js';
 import type { Experiment } from '../experiment/model.js';
 import { attachProgress } from '../report/progress.js';
 import type { Status } from '../engine/journal.js';
@@ -81,6 +81,8 @@ export async function runFromCli(
   experiment: Experiment,
   opts: { given: unknown; dryRun?: boolean; seed?: string; quiet?: boolean; confirm?: RunOptions['confirm'] },
 ): Promise<RunResult & { interrupted: boolean }> {
+  // The engine is loaded by the commands that run something, not by every command that imports this file.
+  const { runExperiment } = await import('../engine/run.js');
   const events = new RunEvents();
   const detach = attachProgress(events, process.stderr, { quiet: Boolean(opts.quiet) });
   const trap = trapSignals(events);

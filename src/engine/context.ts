@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Registry } from '../drivers/registry.js';
 import type { Driver, TargetClaim } from '../drivers/types.js';
@@ -37,7 +38,18 @@ export interface Interruption {
 }
 
 export function createInterruption(): Interruption {
-  return { soft: new AbortController(), hard: new AbortController() };
+  return { soft: runController(), hard: runController() };
+}
+
+// Up to phases.concurrency fault calls (at most 256) and every probe listen on a run's signals at
+// once: that many listeners is the design, not a leak, and Node's warning past 10 would say otherwise.
+const RUN_SIGNAL_LISTENERS = 512;
+
+/** An AbortController for a run-wide signal, which every call in flight may listen on. */
+export function runController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(RUN_SIGNAL_LISTENERS, c.signal);
+  return c;
 }
 
 export interface RunContext {

@@ -7,6 +7,7 @@ import { callBudget } from './budget.js';
 import { inFlight } from './live-runs.js';
 import { claimInstanceTarget, releaseInstanceTarget } from './target-claims.js';
 import { faultContextOf, revertWithRetries } from './revert.js';
+import { chainsOf, inPool } from './parallel.js';
 
 function faultContext(ctx: RunContext, inst: Instance, signal: AbortSignal, timeoutMs = ctx.experiment.phases.callTimeout): FaultContext {
   const handle = ctx.drivers.get(inst.spec.driver)!;
@@ -39,7 +40,7 @@ export async function applyInstance(ctx: RunContext, inst: Instance): Promise<vo
     await claimInstanceTarget(ctx, inst);
     const state = await withTimeout(`preparing ${inst.spec.type}`, timeoutMs, (signal) => fault.prepare(faultContext(ctx, inst, signal), inst.spec.attrs, inst.target), ctx.interruption.soft.signal);
     inst.state = state;
-    writeIntent(ctx, inst, handle.config, state);
+    await writeIntent(ctx, inst, handle.config, state);
     inst.attempted = true;
     ctx.order.push(inst);
     // An apply is not cancelled by an interruption (it is reverted right after), and a timed-out one
@@ -49,7 +50,7 @@ export async function applyInstance(ctx: RunContext, inst: Instance): Promise<vo
     if (next) inst.state = next as JsonObject;
     // The intent already holds what the revert needs: an `applied` line the disk cannot take is noted, not fatal.
     try {
-      ctx.ledger.append({ event: 'applied', id: inst.id, runId: ctx.runId, state: inst.state });
+      await ctx.ledger.appendSoon({ event: 'applied', id: inst.id, runId: ctx.runId, state: inst.state });
     } catch (err) {
       ctx.journal.errors.push({ phase: 'inject', code: 'FIREBREAK_E_LEDGER_WRITE', message: `${inst.description} was applied but its \`applied\` line was not written (${describeError(err).message}); its intent is on disk, so it is still reverted and recovered` });
     }
@@ -71,10 +72,13 @@ export async function applyInstance(ctx: RunContext, inst: Instance): Promise<vo
 /** Refusals before anything was applied keep their own code (a full disk, a busy target). */
 const REFUSALS: string[] = ['FIREBREAK_E_LEDGER_WRITE', 'FIREBREAK_E_TARGET_BUSY'];
 
-/** The intent, before the apply: a fault whose intent is not on disk is never applied. */
-function writeIntent(ctx: RunContext, inst: Instance, driverConfig: JsonObject, state: JsonObject): void {
+/**
+ * The intent, before the apply: a fault whose intent is not on disk is never applied. Intents of
+ * faults applied in parallel share one write and one fsync (`appendSoon`); each apply waits for its own.
+ */
+async function writeIntent(ctx: RunContext, inst: Instance, driverConfig: JsonObject, state: JsonObject): Promise<void> {
   try {
-    ctx.ledger.append({
+    await ctx.ledger.appendSoon({
       event: 'intent', id: inst.id, runId: ctx.runId, fault: inst.spec.type, driver: inst.spec.driver,
       driverConfig, ...(inst.target ? { target: inst.target } : {}), state, description: inst.description,
     });
@@ -120,17 +124,29 @@ export async function revertInstance(ctx: RunContext, inst: Instance): Promise<b
   return false;
 }
 
-/** Reverts every attempted instance in reverse order of application. Returns the ids that failed. */
+/**
+ * Reverts every attempted instance, `phases.concurrency` chains at a time (see `chainsOf`): within a
+ * chain (one target, or the faults without one) in reverse order of their intents; across chains in
+ * the order they were first applied, so every target spends the same time under its fault. Returns the
+ * ids that failed.
+ */
 export async function revertAll(ctx: RunContext): Promise<string[]> {
+  return revertChains(ctx, ctx.order);
+}
+
+/** Reverts the given attempted instances (chained and ordered as `revertAll` says). Returns the ids that failed. */
+export async function revertChains(ctx: RunContext, instances: readonly Instance[]): Promise<string[]> {
   const failed: string[] = [];
-  for (const inst of [...ctx.order].reverse()) {
-    // One instance's failure, whatever it is, never keeps the others applied.
-    try {
-      if (!(await revertInstance(ctx, inst))) failed.push(inst.id);
-    } catch (err) {
-      ctx.logger.error({ instance: inst.id, err: describeError(err) }, 'revert failed unexpectedly');
-      failed.push(inst.id);
+  await inPool(chainsOf(instances), ctx.experiment.phases.concurrency, async (chain) => {
+    for (const inst of [...chain].reverse()) {
+      // One instance's failure, whatever it is, never keeps the others applied.
+      try {
+        if (!(await revertInstance(ctx, inst))) failed.push(inst.id);
+      } catch (err) {
+        ctx.logger.error({ instance: inst.id, err: describeError(err) }, 'revert failed unexpectedly');
+        failed.push(inst.id);
+      }
     }
-  }
+  });
   return failed;
 }

@@ -1,8 +1,9 @@
 import { describeError, FirebreakError } from '../errors.js';
 import type { PhaseName } from '../experiment/model.js';
 import { countComparisons, evaluatePhase, type EvaluateInput } from '../analysis/evaluate.js';
-import type { RunContext } from './context.js';
-import { applyInstance, revertAll, revertInstance } from './inject.js';
+import type { Instance, RunContext } from './context.js';
+import { applyInstance, revertAll, revertChains } from './inject.js';
+import { chainsOf, inPool } from './parallel.js';
 import type { Evidence, PhaseRecord } from './journal.js';
 import { runValueProbe, type SignalHub } from './measure.js';
 import { StopConditions } from './stop.js';
@@ -63,16 +64,39 @@ export async function beforePhase(ctx: RunContext, hub: SignalHub): Promise<{ re
 
 /** Inject: applies every fault that starts with the during phase. A failed apply fails the run. */
 export async function injectPhase(ctx: RunContext): Promise<void> {
-  const until = performance.now() + ctx.experiment.phases.phaseGrace;
-  for (const inst of ctx.instances) {
-    if (inst.spec.start > 0) continue;
-    if (ctx.interruption.soft.signal.aborted) return;
-    if (performance.now() > until) {
-      throw new FirebreakError('FIREBREAK_E_TIMEOUT', `the inject phase took longer than phases.phaseGrace (${ctx.experiment.phases.phaseGrace} ms); faults applied so far are reverted`);
-    }
-    await applyInstance(ctx, inst);
-    await markReachStart(ctx, inst);
-  }
+  await applyAll(ctx, ctx.instances.filter((i) => i.spec.start === 0), performance.now() + ctx.experiment.phases.phaseGrace);
+}
+
+/**
+ * Applies instances `phases.concurrency` chains at a time (one target's faults, or those without a
+ * target, one after another in plan order; see `chainsOf`). The first failure, an interruption or
+ * the deadline stops further applies from starting; those in flight finish, and the caller's revert
+ * then reverts everything attempted. Throws the first failure.
+ */
+async function applyAll(ctx: RunContext, instances: readonly Instance[], until: number): Promise<void> {
+  let failure: unknown;
+  const stopped = (): boolean => failure !== undefined || ctx.interruption.soft.signal.aborted;
+  await inPool(
+    chainsOf(instances),
+    ctx.experiment.phases.concurrency,
+    async (chain) => {
+      for (const inst of chain) {
+        if (stopped()) return;
+        if (performance.now() > until) {
+          failure ??= new FirebreakError('FIREBREAK_E_TIMEOUT', `the inject phase took longer than phases.phaseGrace (${ctx.experiment.phases.phaseGrace} ms); faults applied so far are reverted`);
+          return;
+        }
+        try {
+          await applyInstance(ctx, inst);
+          await markReachStart(ctx, inst);
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    },
+    stopped,
+  );
+  if (failure !== undefined) throw failure;
 }
 
 /**
@@ -99,20 +123,17 @@ export async function duringPhase(ctx: RunContext, hub: SignalHub, before: Phase
     {
       events: [...events],
       onEvent: async (elapsed) => {
-        for (const inst of ctx.instances) {
-          const end = inst.spec.duration === undefined ? Infinity : inst.spec.start + inst.spec.duration;
-          if (inst.applied && !inst.reverted && end <= elapsed + 1) {
-            await markReachEnd(ctx, inst);
-            await revertInstance(ctx, inst);
-          } else if (!inst.attempted && inst.spec.start > 0 && inst.spec.start <= elapsed + 1 && end > elapsed) {
-            try {
-              await applyInstance(ctx, inst);
-              await markReachStart(ctx, inst);
-            } catch (err) {
-              applyError = err;
-              ctx.abort.abort(err);
-            }
-          }
+        const endOf = (inst: Instance): number => (inst.spec.duration === undefined ? Infinity : inst.spec.start + inst.spec.duration);
+        // Faults whose window ends go first (in parallel, as the revert phase does), then those that start.
+        const ending = ctx.order.filter((inst) => inst.applied && !inst.reverted && endOf(inst) <= elapsed + 1);
+        await inPool(ending, ctx.experiment.phases.concurrency, (inst) => markReachEnd(ctx, inst));
+        await revertChains(ctx, ending);
+        const starting = ctx.instances.filter((inst) => !inst.attempted && inst.spec.start > 0 && inst.spec.start <= elapsed + 1 && endOf(inst) > elapsed);
+        try {
+          await applyAll(ctx, starting, performance.now() + ctx.experiment.phases.phaseGrace);
+        } catch (err) {
+          applyError = err;
+          ctx.abort.abort(err);
         }
       },
       onTick: async () => {
@@ -150,7 +171,7 @@ export async function judgeDuring(ctx: RunContext, hub: SignalHub, record: Phase
 export async function revertPhase(ctx: RunContext): Promise<string[]> {
   ctx.events.emitEvent('phase-started', { phase: 'revert', durationMs: 0, at: Date.now() });
   ctx.revertDone = true;
-  for (const inst of ctx.order) await markReachEnd(ctx, inst);
+  await inPool(ctx.order, ctx.experiment.phases.concurrency, (inst) => markReachEnd(ctx, inst));
   const failed = await revertAll(ctx);
   for (const spec of ctx.planned ? ctx.experiment.rollbacks : []) {
     const result = await runValueProbe(ctx, spec, new AbortController().signal);

@@ -72,17 +72,20 @@ export async function revertWithRetries(job: RevertJob): Promise<RevertOutcome> 
       continue;
     }
     // The revert took: that is the outcome, whether or not the ledger can record it.
-    const ledgerError = record(job, { event: 'reverted', id: job.id, runId: job.runId, ...(verified !== undefined ? { description: verified ? 'verified' : 'unverified' } : {}) });
+    const ledgerError = await record(job, { event: 'reverted', id: job.id, runId: job.runId, ...(verified !== undefined ? { description: verified ? 'verified' : 'unverified' } : {}) });
     return { ok: true, attempts: attempt, ...(verified !== undefined ? { verified } : {}), ...(verifyDetail ? { verifyDetail } : {}), ...(ledgerError ? { ledgerError } : {}) };
   }
-  const ledgerError = record(job, { event: 'revert-failed', id: job.id, runId: job.runId, error: lastError });
+  const ledgerError = await record(job, { event: 'revert-failed', id: job.id, runId: job.runId, error: lastError });
   return { ok: false, attempts: max, error: lastError, ...(ledgerError ? { ledgerError } : {}) };
 }
 
-/** Writes a revert's outcome; a ledger that cannot take it (a full disk) is reported, never thrown. */
-function record(job: RevertJob, entry: Parameters<Ledger['append']>[0]): string | undefined {
+/**
+ * Writes a revert's outcome (grouped with those of reverts finishing at the same moment: one fsync);
+ * a ledger that cannot take it (a full disk) is reported, never thrown.
+ */
+async function record(job: RevertJob, entry: Parameters<Ledger['append']>[0]): Promise<string | undefined> {
   try {
-    job.ledger.append(entry);
+    await job.ledger.appendSoon(entry);
     return undefined;
   } catch (err) {
     const message = describeError(err).message;

@@ -6,7 +6,7 @@ import { defaultRegistry } from '../drivers/builtin.js';
 import type { Registry } from '../drivers/registry.js';
 import type { Experiment } from '../experiment/model.js';
 import { VERSION } from '../version.js';
-import { createInterruption, type Interruption, type RunContext } from './context.js';
+import { createInterruption, runController, type Interruption, type RunContext } from './context.js';
 import { RunEvents } from './events.js';
 import { JOURNAL_SCHEMA, type Evidence, type Journal, type PlanSummary, type Status } from './journal.js';
 import { Ledger, defaultLedgerPath } from './ledger.js';
@@ -89,7 +89,7 @@ async function lifecycle(experiment: Experiment, opts: RunOptions, { runId, logg
   const tracked = trackRun({ runId, ledger, interruption });
   const ctx: RunContext = {
     runId, experiment, registry: opts.registry ?? defaultRegistry(), logger, ledger, events, interruption,
-    drivers: new Map(), instances: [], order: [], planned: false, revertDone: false, journal, abort: new AbortController(), options: { ...(opts.seed ? { seed: opts.seed } : {}) },
+    drivers: new Map(), instances: [], order: [], planned: false, revertDone: false, journal, abort: runController(), options: { ...(opts.seed ? { seed: opts.seed } : {}) },
     claims: new Map(),
   };
   let hub: SignalHub | undefined;

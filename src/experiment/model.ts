@@ -32,6 +32,8 @@ export interface Phases {
   callTimeout: number;
   /** Extra time a phase may take beyond its length before it is cut (probes, applies), default 60 s. */
   phaseGrace: number;
+  /** How many targets' faults are applied or reverted at once (a count, not a duration), default 16. */
+  concurrency: number;
 }
 
 export interface TrafficCohort {

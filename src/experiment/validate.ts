@@ -3,6 +3,7 @@ import type { TargetSelector } from '../drivers/types.js';
 import type { JsonObject } from '../faults/types.js';
 import { parseStickyKey } from '../cohort/sticky.js';
 import { parseDuration, parseFraction } from '../util/duration.js';
+import { DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../engine/parallel.js';
 import { parseAbort, parseTolerance, parseValue } from '../analysis/expressions.js';
 import { SIGNAL_FIELDS } from '../analysis/fields.js';
 import { CANARY_FIELDS } from '../analysis/canary.js';
@@ -215,16 +216,21 @@ function validateCohort(raw: unknown, title: string, ctx: ValidateContext, issue
 }
 
 function validatePhases(raw: unknown, issues: IssueSink): Phases | undefined {
-  const defaults: Phases = { before: 10_000, during: 30_000, after: 10_000, tick: 1_000, callTimeout: 10_000, phaseGrace: 60_000 };
+  const defaults: Phases = { before: 10_000, during: 30_000, after: 10_000, tick: 1_000, callTimeout: 10_000, phaseGrace: 60_000, concurrency: DEFAULT_CONCURRENCY };
   if (raw === undefined) return defaults;
   if (!isMap(raw)) {
-    issues.add('', 'must be a mapping', 'before, during, after, tick, callTimeout, phaseGrace');
+    issues.add('', 'must be a mapping', 'before, during, after, tick, callTimeout, phaseGrace, concurrency');
     return undefined;
   }
   const out = { ...defaults };
   for (const [k, v] of Object.entries(raw)) {
     if (!(k in defaults)) {
       issues.add(k, `unknown phase setting "${k}"`, Object.keys(defaults).join(', '));
+      continue;
+    }
+    if (k === 'concurrency') {
+      if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_CONCURRENCY) out.concurrency = v;
+      else issues.add(k, `must be a whole number of targets from 1 to ${MAX_CONCURRENCY}, got ${JSON.stringify(v)}`, `like 16 (${DEFAULT_CONCURRENCY} by default; 1 applies one at a time)`);
       continue;
     }
     const ms = parseDuration(v);

@@ -69,7 +69,7 @@ export class Link {
   start(toxics: readonly ToxicRecord[]): void {
     for (const r of toxics) this.slots.push(this.makeSlot(r, undefined));
     this.reading = true;
-    this.source.on('data', (buf: Buffer) => this.guard('data', () => this.onData(buf)));
+    this.source.on('data', this.dataListener);
     this.source.on('end', () => this.guard('end', () => this.endInput()));
     this.dest.on('drain', () => this.guard('drain', () => this.maybeResume()));
     this.source.resume();
@@ -135,7 +135,7 @@ export class Link {
     for (let i = this.slots.length - 1; i >= 0; i--) {
       const s = this.slots[i]!;
       s.detached = true;
-      for (const c of s.stage.detach()) this.sinkWrite(c);
+      for (const c of s.stage.detach()) this.sinkWrite(c.data);
     }
     this.slots = [];
     this.sinkEnd();
@@ -153,9 +153,30 @@ export class Link {
     this.sinkDone = true;
   }
 
+  // Guarded like every step, without a closure per chunk.
+  private readonly dataListener = (buf: Buffer): void => {
+    try {
+      this.onData(buf);
+    } catch (err) {
+      this.failed('data', err);
+    }
+  };
+
   private onData(buf: Buffer): void {
     if (!this.reading) return;
     this.owner.count(this.stream, 'received', buf.length);
+    if (this.slots.length === 0) {
+      // The fast path: no toxic on this link, so the chunk goes straight to the destination with a
+      // plain pipe's backpressure (pause when the socket's buffer is full, resume on 'drain'). Adding a
+      // toxic switches to the chain for the next chunk; what was written here is already queued
+      // ahead of it on the socket, so nothing is reordered.
+      this.sinkWrite(buf);
+      if (!this.paused && this.reading && this.dest.writableNeedDrain) {
+        this.paused = true;
+        this.source.pause();
+      }
+      return;
+    }
     this.deliver(0, { data: buf, at: performance.now() });
     if (!this.paused && this.reading && this.buffered > HIGH_WATER) {
       this.paused = true;
@@ -184,7 +205,7 @@ export class Link {
   private deliver(i: number, chunk: Chunk): void {
     const slot = this.slots[i];
     if (slot) slot.stage.write(chunk);
-    else this.sinkWrite(chunk);
+    else this.sinkWrite(chunk.data);
   }
 
   private deliverEnd(i: number): void {
@@ -195,10 +216,10 @@ export class Link {
     slot.stage.end();
   }
 
-  private sinkWrite(chunk: Chunk): void {
+  private sinkWrite(data: Buffer): void {
     if (this.sinkDone || this.dest.destroyed) return;
-    this.owner.count(this.stream, 'sent', chunk.data.length);
-    this.dest.write(chunk.data);
+    this.owner.count(this.stream, 'sent', data.length);
+    this.dest.write(data);
   }
 
   private sinkEnd(): void {
@@ -265,13 +286,17 @@ export class Link {
     try {
       work();
     } catch (err) {
-      this.logger.error({ err, step, stream: this.stream }, 'proxy data path failed; resetting the connection');
-      try {
-        this.owner.reset();
-      } catch {
-        this.source.destroy();
-        this.dest.destroy();
-      }
+      this.failed(step, err);
+    }
+  }
+
+  private failed(step: string, err: unknown): void {
+    this.logger.error({ err, step, stream: this.stream }, 'proxy data path failed; resetting the connection');
+    try {
+      this.owner.reset();
+    } catch {
+      this.source.destroy();
+      this.dest.destroy();
     }
   }
 }

@@ -1,4 +1,5 @@
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as HdrLib from 'hdr-histogram-js';
 import type { LatencyHistogram, LatencySummary } from './types.js';
 
 // Values are recorded in microseconds (1 µs .. 5 minutes, 3 significant digits) and reported in ms.
@@ -8,7 +9,14 @@ const LOWEST_US = 1;
 const HIGHEST_US = 300_000_000;
 const BUCKETS = 32;
 
-type Hdr = ReturnType<typeof hdr.build>;
+type Hdr = ReturnType<typeof HdrLib.build>;
+
+let loaded: typeof HdrLib | undefined;
+// Loaded with the first histogram, not at start-up: validating an experiment never builds one.
+function hdrLib(): typeof HdrLib {
+  loaded ??= createRequire(import.meta.url)('hdr-histogram-js') as typeof HdrLib;
+  return loaded;
+}
 
 /** HDR histogram of latencies, mergeable and encodable, with the API speaking milliseconds. */
 export class HdrLatencyHistogram implements LatencyHistogram {
@@ -19,7 +27,7 @@ export class HdrLatencyHistogram implements LatencyHistogram {
   constructor(from?: Hdr) {
     this.hdr =
       from ??
-      hdr.build({
+      hdrLib().build({
         lowestDiscernibleValue: LOWEST_US,
         highestTrackableValue: HIGHEST_US,
         numberOfSignificantValueDigits: 3,
@@ -106,11 +114,11 @@ export class HdrLatencyHistogram implements LatencyHistogram {
 
   /** Compressed base64 (the HdrHistogram interchange format), for the proxy API and journals. */
   encode(): string {
-    return hdr.encodeIntoCompressedBase64(this.hdr);
+    return hdrLib().encodeIntoCompressedBase64(this.hdr);
   }
 
   static decode(text: string): HdrLatencyHistogram {
-    const decoded = hdr.decodeFromCompressedBase64(text, BUCKETS, false);
+    const decoded = hdrLib().decodeFromCompressedBase64(text, BUCKETS, false);
     const out = new HdrLatencyHistogram();
     out.hdr.add(decoded);
     decoded.destroy();

@@ -14,6 +14,9 @@ function leaves(cmd: Command, prefix: string[] = []): { name: string[]; cmd: Com
   });
 }
 
+// Every command's module, loaded (buildProgram loads them on demand).
+const program = await buildProgram();
+
 /** Long-running servers print no result; every other command does. */
 const SERVERS = ['proxy', 'serve'];
 
@@ -22,7 +25,7 @@ describe('one set of CLI conventions', function () {
   let tmp: ReturnType<typeof tempDir>;
   beforeEach(() => (tmp = tempDir()));
   afterEach(() => tmp.cleanup());
-  const all = leaves(buildProgram());
+  const all = leaves(program);
   const withResult = all.filter((l) => !SERVERS.includes(l.name[0]!) && l.cmd.commands.length === 0 || l.name.join(' ') === 'history');
 
   it('every command that prints a result takes --json and -q', () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { performance } from 'node:perf_hooks';
 import { addToxic, createProxy, removeToxic, updateToxic, useEchoProxy } from './helpers/fixture.js';
-import { connectTo, randomPayload, readAll, readBytes, roundTrip, sha256, startSendServer } from './helpers/net.js';
+import { connectTo, randomPayload, readAll, readBytes, roundTrip, sha256, startSendServer, writeAllAndEnd } from './helpers/net.js';
 
 // Toxics added, changed and removed while a connection is open act on it, and never lose or reorder data.
 describe('changing toxics on open connections', function () {
@@ -94,6 +94,35 @@ describe('changing toxics on open connections', function () {
     }
     await sending;
     const got = await reply;
+    assert.equal(got.length, payload.length);
+    assert.equal(sha256(got), sha256(payload));
+  });
+
+  it('switches between the fast path (no toxic) and the toxic chain mid-stream, at full speed, without losing or reordering a byte', async () => {
+    const payload = randomPayload(64 * 1024 * 1024);
+    const s = await connectTo(fx.port);
+    const reply = readAll(s, 25_000);
+    let sent = false;
+    const sending = writeAllAndEnd(s, payload).then(() => (sent = true));
+    const kinds: Record<string, unknown>[] = [
+      { type: 'noop' },
+      { type: 'latency', attributes: { latency: 1, jitter: 1 } },
+      { type: 'slicer', attributes: { average_size: 1500, size_variation: 1000 } },
+    ];
+    let toggles = 0;
+    // Each toggle adds a toxic to one direction and takes it away again: the link leaves the fast
+    // path, holds data in the toxic, hands it on at removal, and goes back to the fast path.
+    for (let i = 0; i < 60 && !sent; i++) {
+      const stream = i % 2 ? 'downstream' : 'upstream';
+      await addToxic(fx.server, 'echo', { name: 'flip', stream, ...kinds[i % kinds.length] });
+      await new Promise((r) => setTimeout(r, 2));
+      await removeToxic(fx.server, 'echo', 'flip');
+      await new Promise((r) => setTimeout(r, 2));
+      toggles++;
+    }
+    await sending;
+    const got = await reply;
+    assert.ok(toggles >= 5, `only ${toggles} toggles happened while data flowed`);
     assert.equal(got.length, payload.length);
     assert.equal(sha256(got), sha256(payload));
   });

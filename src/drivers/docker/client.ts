@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { explainError } from '../../util/cause.js';
 import { Agent } from 'node:https';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { FirebreakError } from '../../errors.js';
 import { isAbortError, withTimeout } from '../../util/abort.js';
 import type { DockerConfig } from './config.js';
@@ -63,8 +63,11 @@ export async function openDocker(config: DockerConfig): Promise<DockerConnection
       }
     }
   }
+  // dockerode is loaded on first connect, not when the driver is registered: validating an experiment
+  // (or any command that never reaches an engine) does not pay for it.
+  const { default: DockerClient } = await import('dockerode');
   try {
-    return { docker: new Docker(options), where, timeoutMs: config.timeoutMs, close: () => agent?.destroy() };
+    return { docker: new DockerClient(options), where, timeoutMs: config.timeoutMs, close: () => agent?.destroy() };
   } catch (err) {
     // docker-modem reads the environment while constructing and throws on a malformed DOCKER_HOST.
     throw new FirebreakError('FIREBREAK_E_DRIVER_UNREACHABLE', `Docker engine at ${where} could not be set up: ${reasonOf(err)}`, { cause: err });

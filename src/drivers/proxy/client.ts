@@ -1,4 +1,4 @@
-import { Toxiproxy, ToxiproxyError } from 'toxiproxy-node-client';
+import type { Toxiproxy } from 'toxiproxy-node-client';
 import { FirebreakError, isFirebreakError } from '../../errors.js';
 import { withTimeout } from '../../util/abort.js';
 import { explainError } from '../../util/cause.js';
@@ -23,11 +23,22 @@ export interface CallContext {
  * The client takes no AbortSignal, so each call gets its own client whose fetch wrapper adds one.
  */
 export async function callProxyApi<T>(url: string, what: string, ctx: CallContext, work: (client: Toxiproxy) => Promise<T>): Promise<T> {
-  return withTimeout(`proxy API ${what}`, ctx.timeoutMs, (signal) => work(clientWithSignal(url, signal)), ctx.signal);
+  const lib = await clientLibrary();
+  return withTimeout(`proxy API ${what}`, ctx.timeoutMs, (signal) => work(clientWithSignal(lib, url, signal)), ctx.signal);
 }
 
-function clientWithSignal(url: string, signal: AbortSignal): Toxiproxy {
-  const client = new Toxiproxy(url);
+type ClientLibrary = typeof import('toxiproxy-node-client');
+let library: ClientLibrary | undefined;
+
+// Loaded on the first call, not when the driver is registered: commands that never call a proxy API
+// (validate, --version) do not pay for it. Errors of the client exist only once it is loaded.
+async function clientLibrary(): Promise<ClientLibrary> {
+  library ??= await import('toxiproxy-node-client');
+  return library;
+}
+
+function clientWithSignal(lib: ClientLibrary, url: string, signal: AbortSignal): Toxiproxy {
+  const client = new lib.Toxiproxy(url);
   const token = tokens.get(url);
   wrapFetch(client, (init) => ({ ...init, signal, ...(token ? { headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` } } : {}) }));
   return client;
@@ -62,6 +73,7 @@ function wrapFetch(client: Toxiproxy, change: (init: RequestInit) => RequestInit
  * Its errors keep the client's shape (name, message), so `statusOf` and `isUnreachable` still read them.
  */
 async function fetchKeepingCause(url: string, init: RequestInit): Promise<Response> {
+  const { ToxiproxyError } = await clientLibrary();
   let res: Response;
   try {
     res = await fetch(url, init);
@@ -89,14 +101,14 @@ function apiMessageOf(body: string): string | undefined {
 
 /** The HTTP status of a refused call (the client reports only `Request failed with status code N`). */
 export function statusOf(err: unknown): number | undefined {
-  if (!(err instanceof ToxiproxyError)) return undefined;
+  if (!library || !(err instanceof library.ToxiproxyError)) return undefined;
   const m = /status code (\d{3})/.exec(err.message);
   return m ? Number(m[1]) : undefined;
 }
 
 /** True when nothing answered at the address (connection refused, reset, unknown host): fetch's TypeError. */
 export function isUnreachable(err: unknown): boolean {
-  return err instanceof ToxiproxyError && err.name === 'TypeError';
+  return library !== undefined && err instanceof library.ToxiproxyError && err.name === 'TypeError';
 }
 
 /** Wraps an API failure as FIREBREAK_E_PROXY (timeouts and cancellations pass through unchanged). */

@@ -1,7 +1,7 @@
 import type { ICreateProxyBody } from 'toxiproxy-node-client';
 import { explainError } from '../../util/cause.js';
 import { FirebreakError, isFirebreakError } from '../../errors.js';
-import { startProxyServer, type ProxyServer } from '../../proxy/server.js';
+import type { ProxyServer } from '../../proxy/server.js';
 import type { Driver, DriverCallContext } from '../types.js';
 import { callProxyApi, isUnreachable, proxyError, useProxyToken, type ProxyConnection } from './client.js';
 import { parseProxyDriverConfig, type ProxyDriverConfig, type ProxyEntry } from './config.js';
@@ -38,6 +38,8 @@ export const proxyDriver: Driver<ProxyDriverConfig, ProxyConnection> = {
     if (!config.url && !touches) return { url: '', embedded: true };
     let server: ProxyServer | undefined;
     if (!config.url) {
+      // The embedded server (and its metrics library) is loaded only by a run that starts one.
+      const { startProxyServer } = await import('../../proxy/server.js');
       server = await startProxyServer({ host: '127.0.0.1', port: 0, logger: ctx.logger });
     }
     const conn: ProxyConnection = { url: config.url ?? server!.url, embedded: server !== undefined, ...(server ? { server } : {}) };

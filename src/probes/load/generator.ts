@@ -1,5 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../log.js';
@@ -7,6 +5,7 @@ import type { CohortName, IntervalByCohort, SignalSource } from '../../signals/t
 import type { LoadAttrs } from './attrs.js';
 import { CohortTallies } from './cohort-tally.js';
 import { isErrorStatus } from './error-status.js';
+import { HttpPool, type Pending } from './http-pool.js';
 import { LagMeter } from './lag-meter.js';
 import { RequestPlan, type PlannedRequest } from './request-plan.js';
 
@@ -59,12 +58,15 @@ export class LoadGenerator implements SignalSource {
   private readonly plan: RequestPlan;
   private readonly tallies: CohortTallies;
   private readonly lag = new LagMeter();
-  private readonly agent: http.Agent;
-  private readonly transport: typeof http | typeof https;
+  private readonly pool: HttpPool;
+  private readonly defaultPort: number;
   private readonly host: string;
   private readonly port: number;
   private readonly intervalMs: number;
-  private readonly inFlightReqs = new Map<http.ClientRequest, InFlight>();
+  private readonly rampMs: number;
+  /** Sends made during the ramp: the area under it, rate × rampMs / 2. */
+  private readonly rampSends: number;
+  private readonly inFlightReqs = new Map<Pending, InFlight>();
   /**
    * The window collections report on, and the one new sends belong to (none between windows). A
    * generator nobody windows counts everything in window 0.
@@ -85,19 +87,27 @@ export class LoadGenerator implements SignalSource {
   private onIdle: (() => void) | undefined;
   private readonly totals: LoadTotals = { scheduled: 0, sent: 0, completed: 0, dropped: 0, late: 0, inFlight: 0, abandoned: 0, stale: 0 };
 
-  constructor(private readonly attrs: LoadAttrs, opts: { name?: string; logger?: Logger; seed?: number } = {}) {
+  /**
+   * `rampMs`: the rate rises linearly from 0 to `rate` over this long from the start (the warm-up),
+   * then holds. Starting cold at full rate, every early send needs a new connection while the code is
+   * not yet compiled: at thousands of requests/s the backlog grows faster than connections open and
+   * the generator never catches up. Ramped, the pool grows as the rate does.
+   */
+  constructor(private readonly attrs: LoadAttrs, opts: { name?: string; logger?: Logger; seed?: number; rampMs?: number } = {}) {
     this.name = opts.name ?? 'load';
     this.warmupMs = attrs.warmupMs ?? 0;
+    this.rampMs = Math.max(0, opts.rampMs ?? 0);
+    this.rampSends = Math.floor((attrs.rate * this.rampMs) / 2000);
+
     this.logger = opts.logger ?? silentLogger();
     this.plan = new RequestPlan(attrs, opts.seed);
     this.tallies = new CohortTallies(this.plan.cohorts);
     this.intervalMs = 1000 / attrs.rate;
     const secure = attrs.url.protocol === 'https:';
-    this.transport = secure ? https : http;
-    const agentOptions = { keepAlive: true, maxSockets: attrs.maxInFlight, maxFreeSockets: attrs.maxInFlight, scheduling: 'lifo' as const };
-    this.agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.host = attrs.url.hostname.replace(/^\[|\]$/g, '');
-    this.port = attrs.url.port ? Number(attrs.url.port) : secure ? 443 : 80;
+    this.defaultPort = secure ? 443 : 80;
+    this.port = attrs.url.port ? Number(attrs.url.port) : this.defaultPort;
+    this.pool = new HttpPool({ secure });
   }
 
   async start(ctx: { signal: AbortSignal; logger: Logger }): Promise<void> {
@@ -166,10 +176,10 @@ export class LoadGenerator implements SignalSource {
     if (this.inFlightReqs.size > 0) {
       this.discarding = true;
       this.totals.abandoned += this.inFlightReqs.size;
-      for (const req of this.inFlightReqs.keys()) req.destroy();
+      for (const req of [...this.inFlightReqs.keys()]) req.abort();
       this.inFlightReqs.clear();
     }
-    this.agent.destroy();
+    this.pool.destroy();
     this.lag.stop();
     this.signal?.removeEventListener('abort', this.halt);
     this.logger.debug({ probe: this.name, ...this.stats() }, 'load generator stopped');
@@ -197,13 +207,22 @@ export class LoadGenerator implements SignalSource {
       }
       const scheduled = this.nextAt;
       this.seq += 1;
-      // Computed from t0 rather than accumulated, so rounding never drifts the rate.
-      this.nextAt = this.t0 + this.seq * this.intervalMs;
+      this.nextAt = this.t0 + this.offsetOf(this.seq);
       this.fire(scheduled, now);
       now = performance.now();
     }
     this.timer = setTimeout(this.tick, Math.max(0, this.nextAt - now));
   };
+
+  /**
+   * When send k is due (ms after t0), computed from t0 rather than accumulated so rounding never drifts
+   * the rate: on the ramp, k sends have been made by t when rate × t² / (2 × rampMs) = k; after it,
+   * one every 1/rate.
+   */
+  private offsetOf(k: number): number {
+    if (k < this.rampSends) return Math.sqrt((2000 * this.rampMs * k) / this.attrs.rate);
+    return this.rampMs + (k - this.rampSends) * this.intervalMs;
+  }
 
   private fire(scheduled: number, now: number): void {
     this.totals.scheduled += 1;
@@ -227,16 +246,12 @@ export class LoadGenerator implements SignalSource {
   }
 
   private send(planned: PlannedRequest, scheduled: number): void {
-    let settled = false;
-    let bytes = 0;
+    let pending: Pending | undefined;
     let timer: NodeJS.Timeout | undefined;
-    let req: http.ClientRequest | undefined;
     const window = this.sending ?? -1;
-    const finish = (failed: boolean): void => {
-      if (settled) return;
-      settled = true;
+    const finish = (failed: boolean, bytes: number): void => {
       clearTimeout(timer);
-      if (req) this.inFlightReqs.delete(req);
+      if (pending) this.inFlightReqs.delete(pending);
       if (this.discarding) return;
       const latency = performance.now() - scheduled;
       // The tally current at completion: a request belongs to the interval in which it finished,
@@ -259,39 +274,60 @@ export class LoadGenerator implements SignalSource {
       this.totals.completed += 1;
       if (this.inFlightReqs.size === 0) this.onIdle?.();
     };
-    const onResponse = (res: http.IncomingMessage): void => {
-      const status = res.statusCode ?? 0;
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-      });
-      res.on('end', () => finish(isErrorStatus(status, this.attrs.errorStatus)));
-      res.on('close', () => finish(!res.complete || isErrorStatus(status, this.attrs.errorStatus)));
-      res.on('error', () => finish(true));
-    };
+    const endpoint = planned.endpoint ?? { host: this.host, port: this.port };
+    let request: Buffer;
     try {
-      req = this.transport.request(
-        {
-          agent: this.agent,
-          host: planned.endpoint?.host ?? this.host,
-          port: planned.endpoint?.port ?? this.port,
-          method: planned.method,
-          path: planned.path,
-          headers: planned.headers,
-          ...(planned.localAddress ? { localAddress: planned.localAddress } : {}),
-        },
-        onResponse,
-      );
+      request = serializeRequest(planned, endpoint, this.defaultPort);
     } catch (err) {
-      // A header value the HTTP layer refuses: a failed request, not a stopped generator.
+      // A header value HTTP cannot carry (a line break, a control character): a failed request, not a stopped generator.
       this.logger.warn({ probe: this.name, err }, 'load generator could not build a request');
-      finish(true);
+      finish(true, 0);
       return;
     }
-    const sent = req;
-    sent.on('error', () => finish(true));
-    timer = setTimeout(() => sent.destroy(new Error(`request timed out after ${this.attrs.timeoutMs} ms`)), this.attrs.timeoutMs);
+    const to = { host: endpoint.host, port: endpoint.port, ...(planned.localAddress ? { localAddress: planned.localAddress } : {}) };
+    pending = this.pool.send(to, request, planned.method !== 'HEAD', (status, bytes, broken) => finish(broken || isErrorStatus(status, this.attrs.errorStatus), bytes));
+    const sent = pending;
+    timer = setTimeout(() => sent.abort(), this.attrs.timeoutMs);
     this.inFlightReqs.set(sent, { scheduled, cohort: planned.cohort, window });
     this.totals.sent += 1;
-    sent.end(planned.body);
   }
+}
+
+// What node:http refuses too: a path with a space or a control character, a header value with a
+// control character other than a tab (a line break would split it in two) or a character above U+00FF.
+const UNSAFE_PATH = /[^\u0021-\u00ff]/;
+const UNSAFE_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+// Methods that may carry a body: without one they say so (Content-Length: 0), as node:http does.
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * The request as one buffer: request line, Host (unless given), the planned headers, Content-Length: 0
+ * for a POST, PUT or PATCH without a body, Connection: keep-alive (unless given), body.
+ */
+export function serializeRequest(planned: PlannedRequest, endpoint: { host: string; port: number }, defaultPort: number): Buffer {
+  if (UNSAFE_PATH.test(planned.path)) throw new TypeError(`request path ${JSON.stringify(planned.path)} contains a space or a control character`);
+  let head = '';
+  let host = true;
+  let length = false;
+  let connection = false;
+  for (const [name, value] of Object.entries(planned.headers)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'host') host = false;
+    else if (lower === 'content-length') length = true;
+    else if (lower === 'connection') connection = true;
+    for (const v of Array.isArray(value) ? value : [value]) {
+      const text = String(v);
+      if (UNSAFE_VALUE.test(name) || UNSAFE_VALUE.test(text)) throw new TypeError(`header ${JSON.stringify(name)} has a value with a control character or a character above U+00FF`);
+      head += `${name}: ${text}\r\n`;
+    }
+  }
+  if (host) {
+    const h = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+    head = `Host: ${endpoint.port === defaultPort ? h : `${h}:${endpoint.port}`}\r\n${head}`;
+  }
+  if (!length && !planned.body && BODY_METHODS.has(planned.method)) head += 'Content-Length: 0\r\n';
+  if (!connection) head += 'Connection: keep-alive\r\n';
+  const bytes = Buffer.from(`${planned.method} ${planned.path} HTTP/1.1\r\n${head}\r\n`, 'latin1');
+  return planned.body ? Buffer.concat([bytes, planned.body]) : bytes;
 }

@@ -9,7 +9,9 @@ import { silentLogger } from '../../log.js';
  * thread drives it by messages (ThreadedLoadGenerator).
  */
 const port = parentPort!;
-const gen = new LoadGenerator(attrsFromWire(workerData.attrs as WireAttrs), { name: String(workerData.name) });
+const attrs = attrsFromWire(workerData.attrs as WireAttrs);
+// The warm-up ramps the rate up (see LoadGenerator): the engine measures nothing before it ends.
+const gen = new LoadGenerator(attrs, { name: String(workerData.name), rampMs: attrs.warmupMs });
 const halt = new AbortController();
 
 port.on('message', (m: ToWorker) => {
