@@ -20,7 +20,7 @@ import type { Status } from '../src/engine/journal.js';
 import { wilsonInterval } from '../src/analysis/stats/index.js';
 import { tempDir } from '../test/helpers/cli.js';
 import { SCENARIOS, type Scenario } from '../test/verdicts/scenarios.js';
-import { startKnownSystem, type KnownSystem } from '../test/verdicts/system.js';
+import { COHORT, startKnownSystem, type KnownSystem } from '../test/verdicts/system.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -49,6 +49,16 @@ async function runMany(sys: KnownSystem, s: Scenario, runs: number, share: numbe
     process.stdout.write(`  ${s.name}${share !== undefined ? ` @ ${share * 100}%` : ''} #${i + 1}: ${r.status}\n`);
   }
   return t;
+}
+
+/** Gives the known system's running cohort proxy these canary and control shares, through its API. */
+async function setProxyShares(sys: KnownSystem, share: number): Promise<void> {
+  const res = await fetch(`${sys.proxyUrl}/proxies/dep`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ cohort: { ...COHORT, canary: share, control: share } }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!res.ok) throw new Error(`could not set the proxy's shares to ${share}: HTTP ${res.status} ${await res.text()}`);
 }
 
 function rate(k: number, n: number): { rate: number; ci95: [number, number] } {
@@ -85,10 +95,13 @@ async function main(): Promise<void> {
       const s = SCENARIOS.find((x) => x.name === name)!;
       harms[name] = {};
       for (const share of SHARES) {
+        // The running proxy must cut the cohorts the experiment declares (a mismatch is refused at plan time).
+        await setProxyShares(sys, share);
         const t = await runMany(sys, s, REPEATS, share, ledger);
         harms[name][`${share * 100}%`] = { ...t, detected: (t.byStatus.deviated ?? 0) + (t.byStatus.aborted ?? 0), heldFalsely: t.byStatus.held ?? 0 };
       }
     }
+    await setProxyShares(sys, COHORT.canary);
     const smallest = Object.fromEntries(
       Object.entries(harms).map(([name, byShare]) => {
         const caught = Object.entries(byShare).filter(([, t]) => t.detected === t.runs).map(([share]) => share);
