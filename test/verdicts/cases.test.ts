@@ -52,6 +52,22 @@ describe('verdict truth: the cases that used to read held, or deviated for the t
     assert.equal((await proxyToxics(sys)).length, 0, 'nothing was applied');
   });
 
+  it('CLI: --dry-run and the live display show the proxy\'s cohort mode, key, shares and salt, and what the fault reached', async () => {
+    const path = file('visible', scenario('slow dependency, no fallback').experiment(sys));
+    const note = /proxy dep: cohort mode, key header:x-user-id, canary 25%, control 25%, salt "verdict-truth"/;
+    const plan = await runCli(['--ledger', ledger(), 'run', '--dry-run', path], { timeoutMs: 30_000 });
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.match(plan.stdout, note);
+    assert.equal((await proxyToxics(sys)).length, 0, 'a dry run applies nothing');
+    const r = await cli(path);
+    assert.equal(r.code, 1, r.stdout + r.stderr.slice(-2000));
+    assert.match(r.stderr, note, 'the plan notes show when the run starts');
+    const reach = /reverted .*reached canary (\d+), control (\d+), untouched (\d+) \(canary (\d+(?:\.\d+)?)% of \d+ requests\)/.exec(r.stderr);
+    assert.ok(reach, `the reach of the fault on its revert line:\n${r.stderr.slice(-2000)}`);
+    const share = Number(reach[4]);
+    assert.ok(share > 15 && share < 35, `the canary's share the proxy saw is near the declared 25%: ${share}%`);
+  });
+
   it('CLI: shed load (sends never made) gives "inconclusive" (exit 5) with the generator\'s own account, never held', async () => {
     const r = await cli(file('shed', scenario('shed load: the generator could not send what it promised').experiment(sys)));
     assert.equal(r.code, 5, r.stdout + r.stderr.slice(-2000));
