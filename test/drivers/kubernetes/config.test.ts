@@ -30,10 +30,10 @@ describe('target.kubernetes settings', () => {
 
   it('falls back to ~/.kube/config, then to the pod\'s service account when KUBERNETES_SERVICE_HOST is set', () => {
     assert.deepEqual(parse(undefined, { HOME: tmp.dir }).config?.kubeconfig, [join(tmp.dir, '.kube', 'config')]);
-    assert.deepEqual(parse(undefined, { HOME: tmp.dir, KUBERNETES_SERVICE_HOST: '10.0.0.1' }).config, { kubeconfig: null, context: null, inCluster: true, namespaces: null, timeoutMs: null });
+    assert.deepEqual(parse(undefined, { HOME: tmp.dir, KUBERNETES_SERVICE_HOST: '127.0.0.1' }).config, { kubeconfig: null, context: null, inCluster: true, namespaces: null, timeoutMs: null });
     mkdirSync(join(tmp.dir, '.kube'));
     writeFileSync(join(tmp.dir, '.kube', 'config'), kubeconfig('dev'));
-    const found = parse(undefined, { HOME: tmp.dir, KUBERNETES_SERVICE_HOST: '10.0.0.1' }).config!;
+    const found = parse(undefined, { HOME: tmp.dir, KUBERNETES_SERVICE_HOST: '127.0.0.1' }).config!;
     assert.equal(found.inCluster, false, 'a kubeconfig wins over the service account, as with kubectl');
     assert.equal(found.context, 'dev');
   });
