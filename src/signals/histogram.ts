@@ -10,6 +10,14 @@ const HIGHEST_US = 300_000_000;
 const BUCKETS = 32;
 
 type Hdr = ReturnType<typeof HdrLib.build>;
+/** The parts of the library's JsHistogram the fast paths read (public in its JavaScript, not in its types). */
+interface RawHdr {
+  countsArrayLength: number;
+  getCountAtIndex(index: number): number;
+  countsArrayIndex(value: number): number;
+  valueFromIndex(index: number): number;
+  medianEquivalentValue(value: number): number;
+}
 
 let loaded: typeof HdrLib | undefined;
 // Loaded with the first histogram, not at start-up: validating an experiment never builds one.
@@ -72,15 +80,33 @@ export class HdrLatencyHistogram implements LatencyHistogram {
   /** How many recorded values exceed `ms` (the sequential latency test counts slow requests). */
   countAbove(ms: number): number {
     if (this.count === 0) return 0;
-    const limit = (this.hdr as unknown as { highestEquivalentValue(v: number): number }).highestEquivalentValue(toMicros(ms));
-    const it = (this.hdr as unknown as { recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAtValueIteratedTo: number } } }).recordedValuesIterator;
-    it.reset();
+    // Every value in a bucket above the one `ms` falls in: the same count the library's iterator gives,
+    // read straight from the counts array (the iterator costs milliseconds on a merged phase).
+    const h = this.raw();
     let n = 0;
-    while (it.hasNext()) {
-      const v = it.next();
-      if (v.valueIteratedTo > limit) n += v.countAtValueIteratedTo;
-    }
+    for (let i = h.countsArrayIndex(toMicros(ms)) + 1; i < h.countsArrayLength; i++) n += h.getCountAtIndex(i);
     return n;
+  }
+
+  /**
+   * The mean (ms), as the library computes it (each bucket's median equivalent value, weighted by its
+   * count), in one pass over the counts array. The library's getter walks an iterator that allocates
+   * per bucket: measured at 2-3.5 ms on a phase's merged histogram, and the engine reads the mean of
+   * several such histograms on every tick, on the thread an embedded proxy also serves traffic on.
+   */
+  mean(): number {
+    if (this.count === 0) return 0;
+    const h = this.raw();
+    let total = 0;
+    for (let i = 0; i < h.countsArrayLength; i++) {
+      const c = h.getCountAtIndex(i);
+      if (c !== 0) total += h.medianEquivalentValue(h.valueFromIndex(i)) * c;
+    }
+    return total / this.count / 1000;
+  }
+
+  private raw(): RawHdr {
+    return this.hdr as unknown as RawHdr;
   }
 
   summary(): LatencySummary {
@@ -89,7 +115,7 @@ export class HdrLatencyHistogram implements LatencyHistogram {
       count: this.count,
       min: this.hdr.minNonZeroValue / 1000,
       max: this.hdr.maxValue / 1000,
-      mean: this.hdr.mean / 1000,
+      mean: this.mean(),
       p50: this.percentile(50),
       p90: this.percentile(90),
       p95: this.percentile(95),

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { ROOT, runCli, tempDir } from '../helpers/cli.js';
+import { decided } from '../helpers/decided.js';
 import { freePort } from '../helpers/docker.js';
 import { startDependency, startService } from '../verdicts/system.js';
 
@@ -27,7 +28,7 @@ describe('the README walkthrough: experiments/first-experiment.yaml against a se
   }
 
   it('a checkout that times out, falls back and passes x-user-id on: held, with the fault reaching about 10% of users', async () => {
-    const r = await runAgainst({ fallback: true, forward: true });
+    const r = await decided(() => runAgainst({ fallback: true, forward: true }), (x) => x.journal.verdict.status, (x) => x.journal.verdict.reason);
     assert.equal(r.code, 0, `${r.journal.verdict.reason}\n${r.stderr.slice(-2000)}`);
     assert.equal(r.journal.verdict.status, 'held');
     const plan = JSON.stringify(r.journal.plan);

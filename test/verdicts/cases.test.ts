@@ -6,6 +6,7 @@ import { cohortOf } from '../../src/cohort/sticky.js';
 import { defineExperiment } from '../../src/experiment/loader.js';
 import { runExperiment } from '../../src/engine/run.js';
 import { runCli } from '../helpers/cli.js';
+import { decidedRun } from '../helpers/decided.js';
 import { SCENARIOS } from './scenarios.js';
 import { SALT, useKnownSystem, type KnownSystem } from './system.js';
 
@@ -108,7 +109,7 @@ describe('verdict truth: the cases that used to read held, or deviated for the t
     const base = scenario('slow dependency, timeout and fallback');
     const slo = base.experiment(sys) as Record<string, unknown>;
     slo.abort = ['sequential svc.latency > 300ms alpha 0.01'];
-    const ok = await runExperiment(defineExperiment(slo as never), { ledgerPath: ledger() });
+    const ok = await decidedRun(() => runExperiment(defineExperiment(slo as never), { ledgerPath: ledger() }));
     assert.equal(ok.status, 'held', ok.journal.verdict.reason);
     const strict = base.experiment(sys) as Record<string, unknown>;
     strict.abort = ['sequential svc.latency alpha 0.01'];

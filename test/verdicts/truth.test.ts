@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { defineExperiment } from '../../src/experiment/loader.js';
 import { runExperiment } from '../../src/engine/run.js';
+import { decidedRun } from '../helpers/decided.js';
 import { SCENARIOS } from './scenarios.js';
 import { useKnownSystem } from './system.js';
 
@@ -16,8 +17,7 @@ describe('verdict truth: known systems get the verdicts truth calls for', functi
 
   for (const s of SCENARIOS) {
     it(`${s.name}: ${s.expect}`, async () => {
-      const e = defineExperiment(s.experiment(known.sys()) as never);
-      const r = await runExperiment(e, { ledgerPath: join(known.dir(), 'ledger.jsonl') });
+      const r = await decidedRun(() => runExperiment(defineExperiment(s.experiment(known.sys()) as never), { ledgerPath: join(known.dir(), 'ledger.jsonl') }), s.expect);
       const why = `${r.status}: ${r.journal.verdict.reason}\nwarnings: ${r.journal.warnings.join(' | ')}\nerrors: ${r.journal.errors.map((x) => x.message).join(' | ')}`;
       if (s.harm) assert.notEqual(r.status, 'held', `a truly harmed canary read held: ${why}`);
       assert.equal(r.status, s.expect, why);

@@ -21,6 +21,8 @@ export interface LoadTotals {
   abandoned: number;
   /** Completions of requests sent in an earlier window, left out of the window they completed in. */
   stale: number;
+  /** Idempotent requests sent once more on a new connection after the server closed their kept-alive one under them. */
+  retried: number;
 }
 
 // How long stop() waits beyond the request timeout for in-flight requests to settle, and its cap.
@@ -85,7 +87,7 @@ export class LoadGenerator implements SignalSource {
   private lastCollect = Date.now();
   private signal: AbortSignal | undefined;
   private onIdle: (() => void) | undefined;
-  private readonly totals: LoadTotals = { scheduled: 0, sent: 0, completed: 0, dropped: 0, late: 0, inFlight: 0, abandoned: 0, stale: 0 };
+  private readonly totals: LoadTotals = { scheduled: 0, sent: 0, completed: 0, dropped: 0, late: 0, inFlight: 0, abandoned: 0, stale: 0, retried: 0 };
 
   /**
    * `rampMs`: the rate rises linearly from 0 to `rate` over this long from the start (the warm-up),
@@ -186,7 +188,7 @@ export class LoadGenerator implements SignalSource {
   }
 
   stats(): LoadTotals {
-    return { ...this.totals, inFlight: this.inFlightReqs.size };
+    return { ...this.totals, inFlight: this.inFlightReqs.size, retried: this.pool.retries };
   }
 
   private readonly halt = (): void => {

@@ -7,6 +7,7 @@ import { Ledger, openFaultsOf } from '../../../src/engine/ledger.js';
 import { formatIssue } from '../../../src/experiment/issues.js';
 import { ROOT, runCli, startCli, tempDir, waitCli, waitFor } from '../../helpers/cli.js';
 import { freePort, httpAnswers, useDockerTestbed, waitUntil } from '../../helpers/docker.js';
+import { decidedRun } from '../../helpers/decided.js';
 
 describe('Docker experiments end to end (real engine)', function () {
   this.timeout(90_000);
@@ -27,7 +28,7 @@ describe('Docker experiments end to end (real engine)', function () {
     const e = loaded.experiment!;
     e.cohort.targets!.selector = { labels: { app: label } };
     e.hypothesis.probes.find((p) => p.name === 'replicas')!.attrs = { selector: { labels: { app: label } } };
-    const result = await runExperiment(e, { ledgerPath: join(tmp.dir, 'ledger.jsonl') });
+    const result = await decidedRun(() => runExperiment(e, { ledgerPath: join(tmp.dir, 'ledger.jsonl') }));
     assert.equal(result.status, 'held', result.journal.verdict.reason);
     assert.equal(result.journal.plan?.targets?.canary.length, 1);
     assert.equal(result.journal.plan?.targets?.control.length, 2);

@@ -6,6 +6,7 @@ import { Ledger, openFaultsOf } from '../../../src/engine/ledger.js';
 import { formatIssue } from '../../../src/experiment/issues.js';
 import { loadExperimentFile } from '../../../src/experiment/loader.js';
 import { PAUSE_IMAGE } from '../../../src/drivers/kubernetes/faults/pod-failure.js';
+import { decidedRun } from '../../helpers/decided.js';
 import { ROOT, runCli, startCli, tempDir, waitCli, waitFor } from '../../helpers/cli.js';
 import { eventually, requireKubectl, useKubeTestbed } from '../../helpers/kube-api/index.js';
 import { startEndpointService, startMeshGateway } from '../../helpers/kube-api/traffic.js';
@@ -28,7 +29,7 @@ describe('Kubernetes experiments end to end (test API server, kubectl as a secon
       assert.deepEqual(loaded.issues.map(formatIssue), []);
       const e = loaded.experiment!;
       e.target.kubernetes = bed.parseConfig({ kubeconfig: bed.kubeconfig, namespaces: ['shop'] });
-      const result = await runExperiment(e, { ledgerPath: join(tmp.dir, 'ledger.jsonl') });
+      const result = await decidedRun(() => runExperiment(e, { ledgerPath: join(tmp.dir, 'ledger.jsonl') }));
       assert.equal(result.status, 'held', `${result.journal.verdict.reason}\n${JSON.stringify(result.journal.errors)}`);
       const plan = result.journal.plan!.targets!;
       assert.deepEqual([plan.canary.length, plan.control.length], [1, 2]);
@@ -58,7 +59,7 @@ describe('Kubernetes experiments end to end (test API server, kubectl as a secon
       assert.deepEqual(loaded.issues.map(formatIssue), []);
       const e = loaded.experiment!;
       e.target.kubernetes = bed.parseConfig({ kubeconfig: bed.kubeconfig, namespaces: ['shop'] });
-      const result = await runExperiment(e, { ledgerPath: join(tmp.dir, 'ledger.jsonl') });
+      const result = await decidedRun(() => runExperiment(e, { ledgerPath: join(tmp.dir, 'ledger.jsonl') }));
       assert.equal(result.status, 'held', `${result.journal.verdict.reason}\n${JSON.stringify(result.journal.errors)}`);
       const during = result.journal.phases.find((p) => p.phase === 'during')!.signals.shop!;
       assert.ok(during.canary!.latency.p50 >= 290, `canary p50 ${during.canary!.latency.p50} ms`);

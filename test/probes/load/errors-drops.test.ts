@@ -33,11 +33,15 @@ describe('load generator: errors, drops and its own lag', function () {
       }
     });
     const requests = [{ path: '/ok', weight: 2 }, { path: '/fail' }, { path: '/reset' }, { path: '/teapot' }];
-    const { intervals } = await runLoad({ url: server.url, rate: 250, requests }, 1000);
+    const { gen, intervals } = await runLoad({ url: server.url, rate: 250, requests }, 1000);
     const u = intervals.untouched!;
     assert.ok(u.requests >= 150, `requests ${u.requests}`);
-    assert.equal(u.requests, served.ok + served.fail + served.reset + served.teapot);
-    assert.equal(u.errors, served.fail + served.reset, '503s and resets are errors; 418 is not by default');
+    // A GET reset on a kept-alive connection before any answer is sent once more on a new one (where
+    // this server resets it again): the server counts both attempts, the generator one failed request.
+    const retried = gen.stats().retried;
+    assert.ok(retried <= served.reset / 2 + 1, `retried ${retried} of ${served.reset} resets`);
+    assert.equal(u.requests + retried, served.ok + served.fail + served.reset + served.teapot);
+    assert.equal(u.errors, served.fail + served.reset - retried, '503s and resets are errors (a repeated one once); 418 is not by default');
     assert.ok(served.reset > 20 && served.fail > 20);
     assert.equal(u.latencyFailed.count, u.errors);
     assert.equal(u.latencyOk.count, served.ok + served.teapot);

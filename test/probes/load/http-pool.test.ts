@@ -115,7 +115,67 @@ describe('load generator: its HTTP/1.1 connection pool', function () {
       pending.abort();
       pending.abort();
       assert.deepEqual(outcomes, [true]);
+      assert.equal(pool.retries, 0, 'an aborted request on a reused connection is not sent again');
       assert.deepEqual(await send(pool, server.port, 'HEAD'), { status: 200, bytes: 0, broken: false });
+    } finally {
+      pool.destroy();
+      await server.close();
+    }
+  });
+
+  it('sends an idempotent request once more on a new connection when its kept-alive one closes before any answer; never a POST, never on a new connection', async () => {
+    // The server reads each request and, for the second on a connection, closes without answering: the
+    // close of an idle connection crossing the next request, made certain.
+    const perSocket = new Map<net.Socket, number>();
+    const server = await rawServer((_n, _req, socket) => {
+      const k = (perSocket.get(socket) ?? 0) + 1;
+      perSocket.set(socket, k);
+      if (k === 2) {
+        socket.destroy();
+        return undefined;
+      }
+      return 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+    });
+    const pool = new HttpPool({ secure: false });
+    try {
+      assert.deepEqual(await send(pool, server.port), { status: 200, bytes: 2, broken: false });
+      assert.deepEqual(await send(pool, server.port), { status: 200, bytes: 2, broken: false }, 'the GET was sent again and answered');
+      assert.equal(pool.retries, 1);
+      assert.equal(server.requests.length, 3, 'the server saw the first GET, the one it dropped, and the repeat');
+      assert.equal(perSocket.size, 2);
+      assert.deepEqual(await send(pool, server.port, 'POST'), { status: 0, bytes: 0, broken: true }, 'a POST is never repeated');
+      assert.equal(pool.retries, 1);
+    } finally {
+      pool.destroy();
+      await server.close();
+    }
+    // A server that drops the first request of every connection fails it: a new connection is never retried.
+    const rude = await rawServer((_n, _req, socket) => void socket.destroy());
+    const pool2 = new HttpPool({ secure: false });
+    try {
+      assert.deepEqual(await send(pool2, rude.port), { status: 0, bytes: 0, broken: true });
+      assert.equal(pool2.retries, 0);
+    } finally {
+      pool2.destroy();
+      await rude.close();
+    }
+  });
+
+  it('does not reuse a connection past the idle time the server announces (Keep-Alive: timeout=N, less a margin)', async () => {
+    const sockets = new Set<net.Socket>();
+    const server = await rawServer((_n, _req, socket) => {
+      sockets.add(socket);
+      return 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nok';
+    });
+    const pool = new HttpPool({ secure: false });
+    try {
+      await send(pool, server.port);
+      await send(pool, server.port);
+      assert.equal(sockets.size, 1, 'reused within the announced time');
+      await new Promise((r) => setTimeout(r, 600));
+      await send(pool, server.port);
+      assert.equal(sockets.size, 2, 'a new connection once half of a 1 s keep-alive has passed idle');
+      assert.equal(pool.retries, 0);
     } finally {
       pool.destroy();
       await server.close();
