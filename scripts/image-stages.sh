@@ -42,7 +42,7 @@ chmod -R a+rX "$WORK/runtime"
 echo "== smoke tests of the runtime layout, as uid 10001 (NODE_ENV=production)"
 home="$WORK/home"
 mkdir -p "$home" && chown 10001:10001 "$home"
-as_user() { (cd "$home" && setpriv --reuid=10001 --regid=10001 --clear-groups env -i HOME="$home" PATH="$PATH" NODE_ENV=production "$@"); }
+as_user() { (cd "$home" && exec setpriv --reuid=10001 --regid=10001 --clear-groups env -i HOME="$home" PATH="$PATH" NODE_ENV=production "$@"); }
 as_user "$NODE" "$R/bin/firebreak.js" --version
 as_user "$NODE" "$R/bin/firebreak.js" validate "$R/experiments" | tail -3
 cat > "$home/flag.yaml" <<'YAML'
@@ -57,9 +57,14 @@ YAML
 chown 10001:10001 "$home/flag.yaml"
 as_user "$NODE" "$R/bin/firebreak.js" run flag.yaml | head -3
 test ! -e "$home/flag" || { echo "the process fault was not reverted" >&2; exit 1; }
-as_user "$NODE" "$R/bin/firebreak.js" proxy --port 0 >"$home/proxy.log" 2>&1 &
+# Backgrounded without the function (whose own fork would be `$!`): the subshell execs into the
+# proxy, so `$!` is the proxy itself and the TERM below reaches it.
+(cd "$home" && exec setpriv --reuid=10001 --regid=10001 --clear-groups env -i HOME="$home" PATH="$PATH" NODE_ENV=production "$NODE" "$R/bin/firebreak.js" proxy --port 0 >"$home/proxy.log" 2>&1) &
 proxy=$!
 for _ in $(seq 1 50); do grep -q 'listening\|8474\|http://' "$home/proxy.log" 2>/dev/null && break; sleep 0.1; done
-kill -TERM "$proxy"; wait "$proxy" || true
+kill -TERM "$proxy"
+for _ in $(seq 1 50); do kill -0 "$proxy" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$proxy" 2>/dev/null; then echo "the proxy outlived SIGTERM by 5 s" >&2; kill -KILL "$proxy"; exit 1; fi
+wait "$proxy" || true
 head -2 "$home/proxy.log"
 echo "== sizes: runtime $(du -sm "$R" | cut -f1) MB (node_modules $(du -sm "$R/node_modules" | cut -f1) MB, $unpruned MB before pruning; dist $(du -sm "$R/dist" | cut -f1) MB)"

@@ -2,6 +2,8 @@ import { DEFAULT_ERROR_ALLOWANCE } from '../analysis/canary.js';
 import { countComparisons } from '../analysis/evaluate.js';
 import type { LoadAttrs } from '../probes/load/attrs.js';
 import { errorRateMargin } from '../analysis/stats/error-margin.js';
+import { wilsonInterval } from '../analysis/stats/binomial.js';
+import { CHECK_ALPHA } from '../analysis/bounds.js';
 import type { Experiment, PhaseName, ToleranceSpec } from './model.js';
 
 const PHASES: PhaseName[] = ['before', 'during', 'after'];
@@ -22,6 +24,8 @@ export function decidabilityWarnings(e: Experiment): string[] {
       const seconds = e.phases[phase] / 1000;
       const why = check(t, attrs, seconds, e.phases.tick, m);
       if (why) out.push(`"${t.text}" cannot decide in the ${phase} phase (${formatSeconds(seconds)}): ${why}`);
+      const fragile = why ? undefined : allOrNothing(t, attrs, seconds);
+      if (fragile) out.push(`"${t.text}" decides in the ${phase} phase (${formatSeconds(seconds)}) only if not one request fails: ${fragile}`);
     }
   }
   return [...new Set(out)];
@@ -81,6 +85,32 @@ function requestsToPass(factor: number, allowance: number, alpha: number): numbe
     else lo = mid;
   }
   return hi;
+}
+
+/**
+ * An error-rate limit the phase's requests can show only when none of them fails: one stray error (a
+ * reset, a timeout on a busy host) leaves the check inconclusive. Says how many requests would absorb
+ * one, found with the bound the check itself uses (Wilson, one-sided CHECK_ALPHA).
+ */
+function allOrNothing(t: ToleranceSpec, a: LoadAttrs, seconds: number): string | undefined {
+  if (t.kind !== 'absolute' || t.field !== 'errors.rate' || typeof t.value !== 'number' || !(t.value > 0) || (t.op !== '<' && t.op !== '<=')) return undefined;
+  const limit = t.value;
+  const share = !a.cohort || t.cohort === 'all' ? 1 : t.cohort === 'control' ? a.cohort.control : t.cohort === 'untouched' ? Math.max(0, 1 - a.cohort.canary - a.cohort.control) : a.cohort.canary;
+  const requests = Math.floor(a.rate * share * seconds);
+  const passes = (errors: number, n: number): boolean => {
+    const upper = wilsonInterval(errors, n, 1 - 2 * CHECK_ALPHA).upper;
+    return t.op === '<' ? upper < limit : upper <= limit;
+  };
+  if (requests < 1 || !passes(0, requests) || passes(1, requests)) return undefined;
+  let n = requests;
+  while (!passes(1, n) && n < 1e9) n *= 2;
+  let lo = Math.floor(n / 2);
+  while (n - lo > 1) {
+    const mid = Math.floor((lo + n) / 2);
+    if (passes(1, mid)) n = mid;
+    else lo = mid;
+  }
+  return `with about ${requests} requests, a single error leaves it inconclusive; about ${n} absorb one (a higher rate, a longer phase or a looser limit)`;
 }
 
 /** Requests needed before a check with a perfect system can pass: for a rate, none failing; for a percentile, its upper bound must exist. */

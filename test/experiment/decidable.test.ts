@@ -26,6 +26,18 @@ describe('validation says which checks can never decide with the declared phases
     assert.deepEqual(decidabilityWarnings(experiment(200, phases, ['shop.latency.p90 canary <= control + 50ms'])), []);
   });
 
+  it('an error-rate limit that only a phase without a single error can show is named, with the requests that absorb one', () => {
+    const phases = { before: '10s', during: '20s', after: '10s', tick: '1s' };
+    // 10% of 300/s for 10 s: 300 canary requests. With none failing the Wilson bound is 0.89% (< 1%);
+    // with one it is 1.58%: a single stray error leaves the check inconclusive.
+    const w = decidabilityWarnings(experiment(300, phases, ['shop.errors.rate < 1%']));
+    assert.deepEqual(w.filter((x) => /before/.test(x)), [
+      '"shop.errors.rate < 1%" decides in the before phase (10s) only if not one request fails: with about 300 requests, a single error leaves it inconclusive; about 446 absorb one (a higher rate, a longer phase or a looser limit)',
+    ]);
+    assert.deepEqual(decidabilityWarnings(experiment(450, phases, ['shop.errors.rate < 1%'])), [], '450 requests absorb one error');
+    assert.deepEqual(decidabilityWarnings(experiment(300, phases, ['shop.errors.rate < 2%'])), [], 'a looser limit absorbs it at 300');
+  });
+
   it('a run sized as docs/statistics.md says has nothing to warn about', () => {
     const w = decidabilityWarnings(experiment(600, { before: '10s', during: '20s', after: '20s', tick: '2s' }, [
       'shop.errors.rate < 1%', 'shop.latency.p99 < 300ms', 'shop.errors.rate canary <= 1.5x control', 'shop.latency.p99 canary <= control + 50ms',
