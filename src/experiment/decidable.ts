@@ -32,22 +32,15 @@ export function decidabilityWarnings(e: Experiment): string[] {
 }
 
 function check(t: ToleranceSpec, a: LoadAttrs, seconds: number, tickMs: number, comparisons: number): string | undefined {
-  const share = (cohort: string | undefined): number => {
-    if (!a.cohort) return 1;
-    if (cohort === 'control') return a.cohort.control;
-    if (cohort === 'untouched') return Math.max(0, 1 - a.cohort.canary - a.cohort.control);
-    if (cohort === 'all') return 1;
-    return a.cohort.canary;
-  };
   if (t.kind === 'absolute' || t.kind === 'relative') {
-    const requests = a.rate * share(t.cohort) * seconds;
+    const requests = a.rate * cohortShare(a, t.cohort) * seconds;
     const need = absoluteNeed(t);
     if (need !== undefined && requests < need) return `about ${Math.round(requests)} requests of the ${t.cohort ?? (a.cohort ? 'canary' : 'probe\'s')} cohort where at least ${need} are needed (a higher rate, a longer phase or a looser limit)`;
     return undefined;
   }
   if (t.kind !== 'canary-vs-control') return undefined;
   const alpha = t.alpha / comparisons;
-  const requests = a.rate * Math.min(share('canary'), share('control')) * seconds;
+  const requests = a.rate * Math.min(cohortShare(a, 'canary'), cohortShare(a, 'control')) * seconds;
   if (t.field.startsWith('errors')) {
     const allowance = t.allowance ?? DEFAULT_ERROR_ALLOWANCE;
     const need = allowance > 0 ? requestsToPass(t.margin, allowance, alpha) : Infinity;
@@ -60,7 +53,7 @@ function check(t: ToleranceSpec, a: LoadAttrs, seconds: number, tickMs: number, 
   }
   const intervals = Math.floor(seconds / (tickMs / 1000));
   if (intervals < t.minSamples) return `${intervals} interval(s) of ${tickMs} ms per cohort where ${t.minSamples} are needed (a longer phase or a shorter tick)`;
-  const perInterval = a.rate * Math.min(share('canary'), share('control')) * (tickMs / 1000);
+  const perInterval = a.rate * Math.min(cohortShare(a, 'canary'), cohortShare(a, 'control')) * (tickMs / 1000);
   if (t.field === 'latency.p99' && perInterval < 100) return `about ${Math.round(perInterval)} requests per interval and cohort: each interval's p99 is nearly its slowest request, too noisy to compare (compare p90 or p95, or lengthen the tick to hold 100)`;
   return undefined;
 }
@@ -87,6 +80,14 @@ function requestsToPass(factor: number, allowance: number, alpha: number): numbe
   return hi;
 }
 
+/** The share of the probe's requests a check's cohort gets (the canary's when it names none). */
+function cohortShare(a: LoadAttrs, cohort: string | undefined): number {
+  if (!a.cohort || cohort === 'all') return 1;
+  if (cohort === 'control') return a.cohort.control;
+  if (cohort === 'untouched') return Math.max(0, 1 - a.cohort.canary - a.cohort.control);
+  return a.cohort.canary;
+}
+
 /**
  * An error-rate limit the phase's requests can show only when none of them fails: one stray error (a
  * reset, a timeout on a busy host) leaves the check inconclusive. Says how many requests would absorb
@@ -95,8 +96,7 @@ function requestsToPass(factor: number, allowance: number, alpha: number): numbe
 function allOrNothing(t: ToleranceSpec, a: LoadAttrs, seconds: number): string | undefined {
   if (t.kind !== 'absolute' || t.field !== 'errors.rate' || typeof t.value !== 'number' || !(t.value > 0) || (t.op !== '<' && t.op !== '<=')) return undefined;
   const limit = t.value;
-  const share = !a.cohort || t.cohort === 'all' ? 1 : t.cohort === 'control' ? a.cohort.control : t.cohort === 'untouched' ? Math.max(0, 1 - a.cohort.canary - a.cohort.control) : a.cohort.canary;
-  const requests = Math.floor(a.rate * share * seconds);
+  const requests = Math.floor(a.rate * cohortShare(a, t.cohort) * seconds);
   const passes = (errors: number, n: number): boolean => {
     const upper = wilsonInterval(errors, n, 1 - 2 * CHECK_ALPHA).upper;
     return t.op === '<' ? upper < limit : upper <= limit;
