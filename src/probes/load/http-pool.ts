@@ -64,6 +64,8 @@ export class HttpPool {
   send(to: Endpoint, request: Buffer, expectBody: boolean, done: Outcome): Pending {
     const key = `${to.host}\0${to.port}\0${to.localAddress ?? ''}`;
     const reused = this.takeIdle(key);
+    // A request on a new connection is never sent again: no wrapper for it.
+    if (!reused) return this.connect(to, key).start(request, expectBody, done);
     let aborted = false;
     let current: Pending;
     const first = (status: number, bytes: number, broken: boolean, unanswered: boolean): void => {
@@ -74,7 +76,7 @@ export class HttpPool {
       }
       done(status, bytes, broken);
     };
-    current = reused ? reused.start(request, expectBody, first) : this.connect(to, key).start(request, expectBody, done);
+    current = reused.start(request, expectBody, first);
     return {
       abort: () => {
         aborted = true;
